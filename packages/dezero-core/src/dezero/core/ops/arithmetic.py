@@ -1,0 +1,141 @@
+"""Arithmetic ops behind the operators: add, sub, mul, div, neg, pow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dezero.core.backend import backend_of
+from dezero.core.function import Function
+from dezero.core.variable import Variable
+
+__all__ = ["add", "sub", "mul", "div", "neg", "pow"]
+
+
+def _unbroadcast(gx: Variable, x: Variable) -> Variable:
+    """Sum a broadcast gradient back to the shape of input ``x``."""
+    if gx.shape != x.shape:
+        from dezero.core.ops.shape import sum_to
+
+        return sum_to(gx, x.shape)
+    return gx
+
+
+class Add(Function):
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0 + x1
+
+    def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
+        x0, x1 = self.inputs
+        n0, n1 = self.needs_input_grad
+        return (_unbroadcast(gy, x0) if n0 else None, _unbroadcast(gy, x1) if n1 else None)
+
+
+class Sub(Function):
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0 - x1
+
+    def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
+        x0, x1 = self.inputs
+        n0, n1 = self.needs_input_grad
+        return (_unbroadcast(gy, x0) if n0 else None, _unbroadcast(-gy, x1) if n1 else None)
+
+
+class Mul(Function):
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0 * x1
+
+    def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
+        x0, x1 = self.inputs
+        n0, n1 = self.needs_input_grad
+        gx0 = _unbroadcast(gy * x1, x0) if n0 else None
+        gx1 = _unbroadcast(gy * x0, x1) if n1 else None
+        return gx0, gx1
+
+
+class Div(Function):
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0 / x1
+
+    def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
+        x0, x1 = self.inputs
+        n0, n1 = self.needs_input_grad
+        gx0 = _unbroadcast(gy / x1, x0) if n0 else None
+        gx1 = _unbroadcast(-gy * x0 / (x1 * x1), x1) if n1 else None
+        return gx0, gx1
+
+
+class Neg(Function):
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    def backward(self, gy: Variable) -> Variable:
+        return -gy
+
+
+class Pow(Function):
+    def forward(self, x0: Any, x1: Any) -> Any:
+        return x0**x1
+
+    def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
+        from dezero.core.ops.elementwise import log
+
+        x0, x1 = self.inputs
+        n0, n1 = self.needs_input_grad
+        gx0 = gx1 = None
+        if n0:
+            if x1.requires_grad:
+                gx0 = gy * x1 * x0 ** (x1 - 1)
+            else:
+                # A constant exponent stays raw, so a Python scalar stays weakly typed.
+                c = x1.data
+                gx0 = gy * c * x0 ** (c - 1)
+            gx0 = _unbroadcast(gx0, x0)
+        if n1:
+            y = self.outputs[0]()
+            y = y if y is not None else x0**x1
+            gx1 = _unbroadcast(gy * y * log(x0), x1)
+        return gx0, gx1
+
+
+def _check_operand(name: str, x: Any) -> None:
+    if isinstance(x, Variable) or isinstance(x, (int, float, complex, bool)):
+        return
+    try:
+        backend_of(x)
+    except TypeError:
+        raise TypeError(
+            f"{name}: unsupported operand of type {type(x).__name__}; expected a Variable, "
+            f"an array or a Python scalar"
+        ) from None
+    if x is None:
+        raise TypeError(f"{name}: unsupported operand None")
+
+
+def add(x0: Any, x1: Any) -> Variable:
+    """``x0 + x1`` with broadcasting."""
+    return Add()(x0, x1)
+
+
+def sub(x0: Any, x1: Any) -> Variable:
+    """``x0 - x1`` with broadcasting."""
+    return Sub()(x0, x1)
+
+
+def mul(x0: Any, x1: Any) -> Variable:
+    """``x0 * x1`` with broadcasting."""
+    return Mul()(x0, x1)
+
+
+def div(x0: Any, x1: Any) -> Variable:
+    """``x0 / x1`` with broadcasting."""
+    return Div()(x0, x1)
+
+
+def neg(x: Any) -> Variable:
+    """``-x``."""
+    return Neg()(x)
+
+
+def pow(x0: Any, x1: Any) -> Variable:  # noqa: A001  (DeZero's name)
+    """``x0 ** x1``; either may be a Variable, an array or a Python scalar."""
+    return Pow()(x0, x1)

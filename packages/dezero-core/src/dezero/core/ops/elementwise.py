@@ -1,0 +1,82 @@
+"""Element-wise math: exp, log, sin, cos, tanh (each derivative itself differentiable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dezero.core.backend import get_array_module
+from dezero.core.function import Function
+from dezero.core.variable import Variable
+
+__all__ = ["exp", "log", "sin", "cos", "tanh"]
+
+
+class Exp(Function):
+    def forward(self, x: Any) -> Any:
+        return get_array_module(x).exp(x)
+
+    def backward(self, gy: Variable) -> Variable:
+        y = self.outputs[0]()
+        if y is None:
+            y = exp(self.inputs[0])
+        return gy * y
+
+
+class Log(Function):
+    def forward(self, x: Any) -> Any:
+        return get_array_module(x).log(x)
+
+    def backward(self, gy: Variable) -> Variable:
+        return gy / self.inputs[0]
+
+
+class Sin(Function):
+    def forward(self, x: Any) -> Any:
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy: Variable) -> Variable:
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    def forward(self, x: Any) -> Any:
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy: Variable) -> Variable:
+        return gy * -sin(self.inputs[0])
+
+
+class Tanh(Function):
+    def forward(self, x: Any) -> Any:
+        return get_array_module(x).tanh(x)
+
+    def backward(self, gy: Variable) -> Variable:
+        y = self.outputs[0]()
+        if y is None:
+            y = tanh(self.inputs[0])
+        return gy * (1 - y * y)
+
+
+def exp(x: Any) -> Variable:
+    """Element-wise ``e ** x``."""
+    return Exp()(x)
+
+
+def log(x: Any) -> Variable:
+    """Element-wise natural logarithm."""
+    return Log()(x)
+
+
+def sin(x: Any) -> Variable:
+    """Element-wise sine."""
+    return Sin()(x)
+
+
+def cos(x: Any) -> Variable:
+    """Element-wise cosine."""
+    return Cos()(x)
+
+
+def tanh(x: Any) -> Variable:
+    """Element-wise hyperbolic tangent."""
+    return Tanh()(x)

@@ -1,0 +1,89 @@
+"""Reductions: sum, max, min."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dezero.core.function import Function
+from dezero.core.variable import Variable, _const
+
+__all__ = ["sum", "max", "min"]
+
+
+def _normalize_axis(axis: Any, ndim: int, fname: str) -> tuple[int, ...] | None:
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{fname}: axis {a} is out of range for an array of {ndim} dims")
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _keepdims_shape(in_shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
+    if axes is None:
+        return (1,) * len(in_shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(in_shape))
+
+
+class Sum(Function):
+    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x: Any) -> Any:
+        self.x_shape = x.shape
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy: Variable) -> Variable:
+        from dezero.core.ops.shape import broadcast_to, reshape
+
+        gy = reshape(gy, _keepdims_shape(self.x_shape, self.axis))
+        return broadcast_to(gy, self.x_shape)
+
+
+class _Extremum(Function):
+    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def backward(self, gy: Variable) -> Variable:
+        from dezero.core.ops.shape import broadcast_to, reshape
+
+        x = self.inputs[0]
+        y = self.outputs[0]()
+        ydata = y.data if y is not None else self.forward(x.data)
+        shape = _keepdims_shape(x.shape, self.axis)
+        # Every element equal to the extremum receives the gradient (as DeZero does).
+        mask = x.data == ydata.reshape(shape)
+        gy = broadcast_to(reshape(gy, shape), x.shape)
+        return gy * _const(mask.astype(gy.dtype))
+
+
+class Max(_Extremum):
+    def forward(self, x: Any) -> Any:
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+
+class Min(_Extremum):
+    def forward(self, x: Any) -> Any:
+        return x.min(axis=self.axis, keepdims=self.keepdims)
+
+
+def _ndim(x: Any) -> int:
+    return x.ndim if hasattr(x, "ndim") else 0
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Sum of ``x`` over ``axis`` (all axes when None)."""
+    return Sum(_normalize_axis(axis, _ndim(x), "sum"), keepdims)(x)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Maximum of ``x`` over ``axis``; ties share the gradient."""
+    return Max(_normalize_axis(axis, _ndim(x), "max"), keepdims)(x)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
+    """Minimum of ``x`` over ``axis``; ties share the gradient."""
+    return Min(_normalize_axis(axis, _ndim(x), "min"), keepdims)(x)

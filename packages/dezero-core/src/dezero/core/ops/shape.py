@@ -1,0 +1,167 @@
+"""Shape ops: reshape, transpose, broadcast_to, sum_to, get_item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dezero.core.backend import backend_of
+from dezero.core.function import Function
+from dezero.core.variable import Variable, as_variable
+
+__all__ = ["reshape", "transpose", "broadcast_to", "sum_to", "get_item"]
+
+
+def _sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum the array ``x`` over the axes that broadcasting added to reach ``x.shape``."""
+    lead = x.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"sum_to: cannot sum shape {x.shape} to the longer shape {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
+    )
+    for i, s in enumerate(shape):
+        if s != 1 and x.shape[lead + i] != s:
+            raise ValueError(f"sum_to: shape {x.shape} does not broadcast from {shape}")
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    if lead:
+        y = y.reshape(shape)
+    return y
+
+
+class Reshape(Function):
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        self.x_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, gy: Variable) -> Variable:
+        return reshape(gy, self.x_shape)
+
+
+class Transpose(Function):
+    def __init__(self, axes: tuple[int, ...] | None = None) -> None:
+        self.axes = axes
+
+    def forward(self, x: Any) -> Any:
+        return x.transpose(self.axes)
+
+    def backward(self, gy: Variable) -> Variable:
+        if self.axes is None:
+            return transpose(gy)
+        inv = tuple(int(i) for i in np.argsort([a % gy.ndim for a in self.axes]))
+        return transpose(gy, inv)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        self.x_shape = x.shape
+        return backend_of(x).xp.broadcast_to(x, self.shape)
+
+    def backward(self, gy: Variable) -> Variable:
+        return sum_to(gy, self.x_shape)
+
+
+class SumTo(Function):
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        self.x_shape = x.shape
+        return _sum_to_array(x, self.shape)
+
+    def backward(self, gy: Variable) -> Variable:
+        return broadcast_to(gy, self.x_shape)
+
+
+def _is_basic_index(slices: Any) -> bool:
+    items = slices if isinstance(slices, tuple) else (slices,)
+    return all(
+        s is None or s is Ellipsis or isinstance(s, (slice, int, np.integer)) for s in items
+    )
+
+
+class GetItem(Function):
+    def __init__(self, slices: Any) -> None:
+        self.slices = slices
+
+    def forward(self, x: Any) -> Any:
+        return x[self.slices]
+
+    def backward(self, gy: Variable) -> Variable:
+        return GetItemGrad(self.slices, self.inputs[0].shape)(gy)
+
+
+class GetItemGrad(Function):
+    """The gradient of ``x[slices]``: ``gy`` scattered (added) into zeros of ``x``'s shape."""
+
+    def __init__(self, slices: Any, in_shape: tuple[int, ...]) -> None:
+        self.slices = slices
+        self.in_shape = in_shape
+
+    def forward(self, gy: Any) -> Any:
+        b = backend_of(gy)
+        gx = b.xp.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_basic_index(self.slices):
+            gx[self.slices] = gy  # basic indexing never repeats an element
+        else:
+            b.scatter_add(gx, self.slices, gy)
+        return gx
+
+    def backward(self, ggx: Variable) -> Variable:
+        return get_item(ggx, self.slices)
+
+
+def reshape(x: Any, shape: Any) -> Variable:
+    """``x`` with a new shape (one dimension may be -1)."""
+    x = as_variable(x)
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if x.shape == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def transpose(x: Any, axes: Any = None) -> Variable:
+    """Permute the axes of ``x`` (reverse them when ``axes`` is None)."""
+    if axes is not None:
+        axes = tuple(axes)
+        nd = as_variable(x).ndim
+        if sorted(a % nd if -nd <= a < nd else a for a in axes) != list(range(nd)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {nd} axes of shape "
+                f"{as_variable(x).shape}"
+            )
+    return Transpose(axes)(x)
+
+
+def broadcast_to(x: Any, shape: Any) -> Variable:
+    """Broadcast ``x`` to ``shape``; its gradient is summed back."""
+    x = as_variable(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def sum_to(x: Any, shape: Any) -> Variable:
+    """Sum ``x`` down to ``shape`` (the inverse of broadcasting)."""
+    x = as_variable(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return SumTo(shape)(x)
+
+
+def get_item(x: Any, slices: Any) -> Variable:
+    """``x[slices]`` with ints, slices, None, Ellipsis or integer/boolean index arrays."""
+    if isinstance(slices, Variable):
+        slices = slices.data
+    elif isinstance(slices, list):
+        slices = np.asarray(slices)
+    return GetItem(slices)(x)
