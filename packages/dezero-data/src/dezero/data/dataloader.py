@@ -1,0 +1,234 @@
+"""Mini-batch iteration: DataLoader (shuffled epochs) and SeqDataLoader (parallel time series)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from dezero.core.backend import backend_of, require_gpu, to_cpu, to_gpu
+from dezero.core.random import get_state, make_generator, set_state
+from dezero.data.dataset import Dataset
+
+__all__ = ["DataLoader", "SeqDataLoader"]
+
+Batch = tuple[Any, Any]
+
+
+def _check_batch_size(owner: str, batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"{owner}: batch_size must be a positive int, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _gather(dataset: Any, idx: np.ndarray) -> Batch:
+    """The batch ``idx`` of ``dataset``: one fancy index when it can, else sample by sample."""
+    if isinstance(dataset, Dataset) and dataset.batchable:
+        return dataset[idx]
+    samples = [dataset[int(i)] for i in idx]
+    xs = [s[0] for s in samples]
+    ts = [s[1] for s in samples]
+    xp = backend_of(xs[0]).xp
+    x = xp.stack([xp.asarray(v) for v in xs])
+    t = None if ts[0] is None else backend_of(ts[0]).xp.asarray(ts)
+    return x, t
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in mini-batches ``(x, t)``; each ``for`` loop is one epoch.
+
+    Args:
+        dataset: a :class:`Dataset` (or any sequence of ``(x, t)`` pairs).
+        batch_size: samples per batch.
+        shuffle: draw a new order every epoch from the loader's own generator.
+        drop_last: leave out the last, smaller batch.
+        seed: seed of the loader's generator (None: fresh entropy).
+
+    Batches come out as NumPy arrays, or on the GPU after :meth:`to_gpu`.
+    :meth:`state_dict` captures the generator and the position within the epoch, so a
+    loader restored with :meth:`load_state_dict` continues with the same remaining batches.
+
+    Example:
+        >>> loader = DataLoader(MNISTSample(), batch_size=100, seed=0)
+        >>> for x, t in loader:
+        ...     pass
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        owner = type(self).__name__
+        self.batch_size = _check_batch_size(owner, batch_size)
+        n = len(dataset)
+        if n == 0:
+            raise ValueError(f"{owner}: dataset is empty ({type(dataset).__name__} has 0 samples)")
+        if drop_last and self.batch_size > n:
+            raise ValueError(
+                f"{owner}: drop_last=True with batch_size={self.batch_size} > len(dataset)={n} "
+                "would yield no batch"
+            )
+        self.dataset = dataset
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.device = "cpu"
+        self._rng = make_generator(seed)
+        self._epoch_state: dict[str, Any] | None = None  # generator state when this epoch began
+        self._order: np.ndarray | None = None
+        self._position = 0  # batches already handed out in the current epoch
+        self._epochs_started = 0
+        self._resume = False
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    @property
+    def epoch(self) -> int:
+        """Epochs completed so far."""
+        done = self._order is not None and self._position >= len(self)
+        return self._epochs_started - (0 if done or self._epochs_started == 0 else 1)
+
+    @property
+    def position(self) -> int:
+        """Batches already handed out in the current epoch."""
+        return self._position
+
+    def _new_epoch(self) -> None:
+        self._epoch_state = get_state(self._rng)
+        n = len(self.dataset)
+        self._order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        self._position = 0
+        self._epochs_started += 1
+
+    def __iter__(self) -> Iterator[Batch]:
+        if not self._resume:
+            self._new_epoch()
+        self._resume = False
+        order, bs, nb = self._order, self.batch_size, len(self)
+        assert order is not None
+        while self._position < nb:
+            i = self._position
+            self._position += 1
+            yield self._to_device(_gather(self.dataset, order[i * bs:(i + 1) * bs]))
+
+    def _to_device(self, batch: Batch) -> Batch:
+        x, t = batch
+        if self.device == "gpu":
+            return to_gpu(x), (None if t is None else to_gpu(t))
+        return to_cpu(x), to_cpu(t)
+
+    def to_gpu(self) -> "DataLoader":
+        """Hand out batches on the GPU (through core's backend registry); fails now if none is usable."""
+        require_gpu(f"{type(self).__name__}.to_gpu")
+        self.device = "gpu"
+        return self
+
+    def to_cpu(self) -> "DataLoader":
+        """Hand out batches as NumPy arrays (the default)."""
+        self.device = "cpu"
+        return self
+
+    def state_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot: generator state, epoch and position within it."""
+        return {
+            "type": type(self).__name__,
+            "dataset_len": len(self.dataset),
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+            "epochs_started": self._epochs_started,
+            "position": self._position,
+            # The generator as it was before this epoch's order was drawn: redrawing gives
+            # the same order without storing it.
+            "epoch_rng_state": self._epoch_state,
+            "rng_state": get_state(self._rng),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the next ``for`` continues where that one stood."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{owner}: expected a dict, got {type(state).__name__}")
+        expected = {
+            "type": type(self).__name__,
+            "dataset_len": len(self.dataset),
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+        }
+        missing = [k for k in (*expected, "epochs_started", "position", "epoch_rng_state", "rng_state") if k not in state]
+        if missing:
+            raise KeyError(f"{owner}: state is missing keys {missing}")
+        wrong = {k: (state[k], v) for k, v in expected.items() if state[k] != v}
+        if wrong:
+            detail = ", ".join(f"{k}={got!r} (this loader: {want!r})" for k, (got, want) in wrong.items())
+            raise ValueError(f"{owner}: state was saved from a different loader: {detail}")
+        pos = state["position"]
+        if not isinstance(pos, int) or not 0 <= pos <= len(self):
+            raise ValueError(f"{owner}: position must be in [0, {len(self)}], got {pos!r}")
+        self._epochs_started = int(state["epochs_started"])
+        if state["epoch_rng_state"] is not None and pos < len(self):
+            # Mid-epoch: redraw this epoch's order from its starting state, then skip ahead.
+            set_state(state["epoch_rng_state"], self._rng)
+            self._epochs_started -= 1
+            self._new_epoch()
+            self._position = pos
+            self._resume = True
+            # The generator is now exactly where it was after this epoch's draw.
+        else:
+            set_state(state["rng_state"], self._rng)
+            self._order = None if state["epoch_rng_state"] is None else np.empty(0, np.intp)
+            self._epoch_state = state["epoch_rng_state"]
+            self._position = pos
+            self._resume = False
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(dataset={type(self.dataset).__name__}(len={len(self.dataset)}), "
+            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
+            f"device={self.device!r})"
+        )
+
+
+class SeqDataLoader(DataLoader):
+    """Batches for truncated BPTT: ``batch_size`` parallel streams through a time series.
+
+    Stream ``i`` starts at sample ``i * (n // batch_size)`` and moves one step per batch,
+    so batch ``k`` holds samples ``i * jump + k``: consecutive batches continue every
+    stream. An epoch is ``n // batch_size`` batches, each stream covering its own
+    contiguous segment once (DeZero takes ``ceil(n / batch_size)`` steps, which lets
+    each stream run one step into the next segment).
+
+    Example:
+        >>> loader = SeqDataLoader(SinCurve(), batch_size=30)
+    """
+
+    def __init__(self, dataset: Any, batch_size: int) -> None:
+        bs = _check_batch_size(type(self).__name__, batch_size)
+        if 0 < len(dataset) < bs:
+            raise ValueError(
+                f"SeqDataLoader: batch_size={bs} streams need at least {bs} samples, "
+                f"len(dataset)={len(dataset)}"
+            )
+        super().__init__(dataset, bs, shuffle=False, drop_last=False, seed=0)
+
+    def __len__(self) -> int:
+        return len(self.dataset) // self.batch_size
+
+    def __iter__(self) -> Iterator[Batch]:
+        if not self._resume:
+            self._new_epoch()
+        self._resume = False
+        jump = len(self)
+        starts = np.arange(self.batch_size) * jump
+        while self._position < jump:
+            k = self._position
+            self._position += 1
+            yield self._to_device(_gather(self.dataset, starts + k))

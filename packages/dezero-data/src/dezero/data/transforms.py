@@ -1,0 +1,248 @@
+"""Transforms for samples and for whole mini-batches.
+
+Every transform here is a :class:`Transform`: calling it transforms one sample, and
+``apply_batch`` transforms a batch whose first axis indexes the samples, in one array
+operation. That is what lets a Dataset backed by arrays hand a whole mini-batch through
+its transform without a Python loop. Plain functions work as transforms too; on a
+batch they are applied sample by sample (see :func:`apply_batch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from dezero.core.backend import backend_of, get_array_module
+from dezero.core.random import make_generator
+
+__all__ = [
+    "Transform",
+    "apply_batch",
+    "Compose",
+    "Flatten",
+    "AsType",
+    "ToFloat",
+    "ToInt",
+    "Normalize",
+    "RandomHorizontalFlip",
+    "RandomCrop",
+]
+
+
+class Transform:
+    """A transform of one sample (``__call__``) and of a batch (``apply_batch``)."""
+
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def apply_batch(self, xs: Any) -> Any:
+        """Transform a batch (first axis = samples); by default sample by sample."""
+        return _stack([self(x) for x in xs])
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+
+def _stack(items: list[Any]) -> Any:
+    if not items:
+        raise ValueError("apply_batch: cannot transform an empty batch")
+    # backend_of, not get_array_module: a NumPy scalar's ``.data`` is a memoryview.
+    return backend_of(items[0]).xp.stack(items)
+
+
+def apply_batch(transform: Callable[[Any], Any] | None, xs: Any) -> Any:
+    """Apply ``transform`` to the batch ``xs``: in one go when it can, else sample by sample."""
+    if transform is None:
+        return xs
+    method = getattr(transform, "apply_batch", None)
+    if method is not None:
+        return method(xs)
+    return _stack([transform(x) for x in xs])
+
+
+class Compose(Transform):
+    """Apply ``transforms`` one after another.
+
+    Example:
+        >>> t = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
+    """
+
+    def __init__(self, transforms: Sequence[Callable[[Any], Any]] = ()) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, x: Any) -> Any:
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def apply_batch(self, xs: Any) -> Any:
+        for t in self.transforms:
+            xs = apply_batch(t, xs)
+        return xs
+
+
+class Flatten(Transform):
+    """Flatten a sample to 1-D, a batch to ``(N, -1)``."""
+
+    def __call__(self, x: Any) -> Any:
+        return x.reshape(-1)
+
+    def apply_batch(self, xs: Any) -> Any:
+        return xs.reshape(len(xs), -1)
+
+
+class AsType(Transform):
+    """Convert to ``dtype`` (no copy when the array already has it)."""
+
+    def __init__(self, dtype: Any = np.float32) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def __call__(self, x: Any) -> Any:
+        return x.astype(self.dtype, copy=False)
+
+    def apply_batch(self, xs: Any) -> Any:
+        return xs.astype(self.dtype, copy=False)
+
+
+class ToFloat(AsType):
+    """Convert to a floating dtype (float32 by default)."""
+
+    def __init__(self, dtype: Any = np.float32) -> None:
+        if not np.issubdtype(np.dtype(dtype), np.floating):
+            raise ValueError(f"ToFloat: dtype must be a floating type, got {np.dtype(dtype)}")
+        super().__init__(dtype)
+
+
+class ToInt(AsType):
+    """Convert to an integer dtype (int64 by default)."""
+
+    def __init__(self, dtype: Any = np.int64) -> None:
+        if not np.issubdtype(np.dtype(dtype), np.integer):
+            raise ValueError(f"ToInt: dtype must be an integer type, got {np.dtype(dtype)}")
+        super().__init__(dtype)
+
+
+class Normalize(Transform):
+    """``(x - mean) / std``; a sequence of means/stds applies per channel.
+
+    The channel axis is the first axis of a sample ``(C, H, W)`` and the second of a
+    batch ``(N, C, H, W)``. A floating input keeps its dtype.
+
+    Example:
+        >>> Normalize(0.0, 255.0)(np.array([0, 255], np.uint8))
+        array([0., 1.])
+    """
+
+    def __init__(self, mean: float | Sequence[float] = 0.0, std: float | Sequence[float] = 1.0) -> None:
+        m, s = np.asarray(mean, np.float64), np.asarray(std, np.float64)
+        if m.ndim > 1 or s.ndim > 1:
+            raise ValueError(f"Normalize: mean and std must be scalars or 1-D, got shapes {m.shape}, {s.shape}")
+        if np.any(s == 0):
+            raise ValueError(f"Normalize: std must be non-zero, got {std!r}")
+        self.mean = mean
+        self.std = std
+        self._m, self._s = m, s
+
+    def _apply(self, x: Any, axis: int) -> Any:
+        xp = get_array_module(x)
+        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+        m, s = self._m, self._s
+        if m.ndim == 0 and s.ndim == 0:
+            # Python floats are weak scalars: float32 data stays float32.
+            out = x - float(m) if m != 0 else x
+            return out / float(s) if s != 1 else out.astype(dtype, copy=False)
+        if x.ndim <= axis:
+            raise ValueError(
+                f"Normalize: per-channel mean/std need a channel axis {axis}, got shape {x.shape}"
+            )
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        mean = xp.asarray(np.broadcast_to(m, (x.shape[axis],)), dtype=dtype).reshape(shape)
+        std = xp.asarray(np.broadcast_to(s, (x.shape[axis],)), dtype=dtype).reshape(shape)
+        return (x - mean) / std
+
+    def __call__(self, x: Any) -> Any:
+        return self._apply(x, 0)
+
+    def apply_batch(self, xs: Any) -> Any:
+        return self._apply(xs, 1)
+
+
+class RandomHorizontalFlip(Transform):
+    """Flip the last axis (image width) with probability ``p``; per sample in a batch."""
+
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p!r}")
+        self.p = p
+        self.rng = make_generator(seed)
+
+    def __call__(self, x: Any) -> Any:
+        return x[..., ::-1] if self.rng.random() < self.p else x
+
+    def apply_batch(self, xs: Any) -> Any:
+        flip = self.rng.random(len(xs)) < self.p
+        out = xs.copy()
+        out[flip] = xs[flip][..., ::-1]
+        return out
+
+
+class RandomCrop(Transform):
+    """Crop a random ``size`` window from the last two axes, after zero-padding by ``padding``.
+
+    Each sample of a batch gets its own window. ``size`` is an int (square) or ``(h, w)``.
+    """
+
+    def __init__(
+        self, size: int | tuple[int, int], padding: int = 0, fill: float = 0, seed: int | None = None
+    ) -> None:
+        h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+        if h <= 0 or w <= 0:
+            raise ValueError(f"RandomCrop: size must be positive, got {size!r}")
+        if padding < 0:
+            raise ValueError(f"RandomCrop: padding must be >= 0, got {padding!r}")
+        self.size = (int(h), int(w))
+        self.padding = int(padding)
+        self.fill = fill
+        self.rng = make_generator(seed)
+
+    def _pad(self, x: Any, batch: bool) -> Any:
+        need = 3 if batch else 2
+        if x.ndim < need:
+            what = "a batch" if batch else "a sample"
+            raise ValueError(f"RandomCrop: {what} needs at least {need} axes (..., H, W), got shape {x.shape}")
+        h, w = self.size
+        H, W = x.shape[-2] + 2 * self.padding, x.shape[-1] + 2 * self.padding
+        if h > H or w > W:
+            raise ValueError(
+                f"RandomCrop: crop {self.size} is larger than the padded image ({H}, {W})"
+            )
+        if self.padding == 0:
+            return x
+        p = self.padding
+        xp = get_array_module(x)
+        return xp.pad(x, [(0, 0)] * (x.ndim - 2) + [(p, p), (p, p)], constant_values=self.fill)
+
+    def __call__(self, x: Any) -> Any:
+        x = self._pad(x, batch=False)
+        h, w = self.size
+        top = int(self.rng.integers(0, x.shape[-2] - h + 1))
+        left = int(self.rng.integers(0, x.shape[-1] - w + 1))
+        return x[..., top:top + h, left:left + w]
+
+    def apply_batch(self, xs: Any) -> Any:
+        padded = self._pad(xs, batch=True)
+        xp = get_array_module(xs)
+        n, mid, (H, W) = len(xs), padded.shape[1:-2], padded.shape[-2:]
+        h, w = self.size
+        top = self.rng.integers(0, H - h + 1, size=n)
+        left = self.rng.integers(0, W - w + 1, size=n)
+        flat = padded.reshape(n, -1, H, W)  # fold the middle axes into one
+        rows = xp.asarray(top[:, None] + np.arange(h)).reshape(n, 1, h, 1)
+        cols = xp.asarray(left[:, None] + np.arange(w)).reshape(n, 1, 1, w)
+        ni = xp.arange(n).reshape(n, 1, 1, 1)
+        ci = xp.arange(flat.shape[1]).reshape(1, -1, 1, 1)
+        return flat[ni, ci, rows, cols].reshape((n, *mid, h, w))

@@ -1,0 +1,183 @@
+"""Finding and downloading files, against a real HTTP server on 127.0.0.1 (never the internet)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dezero.data.download import (
+    ChecksumError,
+    DatasetNotFoundError,
+    RemoteFile,
+    cache_dir,
+    fetch,
+    search_dirs,
+    system_dirs,
+)
+
+
+def _files_in(d: Path) -> list[str]:
+    return sorted(p.name for p in d.rglob("*") if p.is_file()) if d.exists() else []
+
+
+def _remote(idx_files, name: str = "images.gz") -> RemoteFile:
+    return RemoteFile(name, sha256=idx_files.sha256[name])
+
+
+def test_download_then_reuse_cache(server, idx_files, isolated_data_dirs):
+    server.files["/a/images.gz"] = idx_files.gz["images.gz"]
+    rf = _remote(idx_files)
+    content = fetch(rf, "tiny", [server.url + "/a/"], progress=False)
+    assert content == gzip.decompress(idx_files.gz["images.gz"])
+    cached = isolated_data_dirs["cache"] / "tiny" / "images.gz"
+    assert cached.read_bytes() == idx_files.gz["images.gz"]
+    assert _files_in(isolated_data_dirs["cache"]) == ["images.gz"]  # no temporary left over
+
+    assert fetch(rf, "tiny", [server.url + "/a/"], progress=False) == content
+    assert server.hits["/a/images.gz"] == 1  # the second call used the cache
+
+
+def test_checksum_mismatch_leaves_nothing(server, idx_files, isolated_data_dirs):
+    server.files["/m/images.gz"] = idx_files.gz["labels.gz"]  # the wrong file
+    with pytest.raises(DatasetNotFoundError) as e:
+        fetch(_remote(idx_files), "tiny", [server.url + "/m"], progress=False, caller="Tiny")
+    msg = str(e.value)
+    assert msg.startswith("Tiny: ") and "checksum mismatch" in msg and server.url + "/m/images.gz" in msg
+    assert "root=" in msg and "DEZERO_DATASETS" in msg  # says how to provide the file by hand
+    assert _files_in(isolated_data_dirs["cache"]) == []
+
+
+def test_truncated_response_leaves_nothing(server, idx_files, isolated_data_dirs):
+    server.files["/t/images.gz"] = idx_files.gz["images.gz"]
+    server.mode["/t/images.gz"] = "truncate"
+    with pytest.raises(DatasetNotFoundError, match="truncated"):
+        fetch(_remote(idx_files), "tiny", [server.url + "/t/"], progress=False)
+    assert _files_in(isolated_data_dirs["cache"]) == []
+
+
+def test_first_mirror_down_second_works(server, idx_files, isolated_data_dirs):
+    server.files["/good/images.gz"] = idx_files.gz["images.gz"]
+    # A closed port (nothing listens on port 9 of 127.0.0.1 here) and a 404, then the good one.
+    mirrors = ["http://127.0.0.1:9/", server.url + "/missing/", server.url + "/good/"]
+    content = fetch(_remote(idx_files), "tiny", mirrors, progress=False)
+    assert hashlib.sha256(content).hexdigest() == idx_files.sha256["images.gz"]
+    assert server.hits["/missing/images.gz"] == 1
+    assert _files_in(isolated_data_dirs["cache"]) == ["images.gz"]
+
+
+def test_stall_past_timeout(server, idx_files, isolated_data_dirs):
+    server.files["/s/images.gz"] = idx_files.gz["images.gz"]
+    server.mode["/s/images.gz"] = "stall"
+    t0 = time.perf_counter()
+    with pytest.raises(DatasetNotFoundError, match="(?i)timed? ?out"):
+        fetch(_remote(idx_files), "tiny", [server.url + "/s/"], timeout=0.5, progress=False)
+    assert time.perf_counter() - t0 < 5
+    assert _files_in(isolated_data_dirs["cache"]) == []
+
+
+def test_all_mirrors_fail_lists_every_place(server, idx_files, isolated_data_dirs):
+    mirrors = [server.url + "/x/", server.url + "/y/"]
+    with pytest.raises(DatasetNotFoundError) as e:
+        fetch(_remote(idx_files), "tiny", mirrors, progress=False, caller="Tiny")
+    msg = str(e.value)
+    for place in [
+        str(isolated_data_dirs["cache"] / "tiny" / "images.gz"),
+        str(isolated_data_dirs["system"] / "tiny" / "images.gz"),
+        server.url + "/x/images.gz",
+        server.url + "/y/images.gz",
+    ]:
+        assert place in msg
+    assert "HTTP 404" in msg
+
+
+def test_corrupt_cached_file_is_refetched(server, idx_files, isolated_data_dirs):
+    server.files["/c/images.gz"] = idx_files.gz["images.gz"]
+    cached = isolated_data_dirs["cache"] / "tiny" / "images.gz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(idx_files.gz["images.gz"][:100])  # a partial file from some crash
+    with pytest.warns(RuntimeWarning, match="images.gz"):
+        fetch(_remote(idx_files), "tiny", [server.url + "/c/"], progress=False)
+    assert cached.read_bytes() == idx_files.gz["images.gz"]
+    assert server.hits["/c/images.gz"] == 1
+
+
+def test_corrupt_cached_file_removed_even_when_download_fails(server, idx_files, isolated_data_dirs):
+    cached = isolated_data_dirs["cache"] / "tiny" / "images.gz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"garbage")
+    with pytest.warns(RuntimeWarning), pytest.raises(DatasetNotFoundError, match="corrupt, removed"):
+        fetch(_remote(idx_files), "tiny", [server.url + "/none/"], progress=False)
+    assert _files_in(isolated_data_dirs["cache"]) == []
+
+
+def test_search_order_root_before_cache_before_system(idx_files, isolated_data_dirs, tmp_path, monkeypatch):
+    rf = _remote(idx_files)
+    system_copy = isolated_data_dirs["system"] / "tiny" / "images.gz"
+    system_copy.parent.mkdir(parents=True)
+    # Recompressed (different gzip bytes, same content): accepted through the content hash.
+    system_copy.write_bytes(gzip.compress(gzip.decompress(idx_files.gz["images.gz"]), compresslevel=1, mtime=1))
+    assert system_copy.read_bytes() != idx_files.gz["images.gz"]
+    assert hashlib.sha256(fetch(rf, "tiny", [], download=False)).hexdigest() == idx_files.sha256["images.gz"]
+
+    dirs = [d for d, _ in search_dirs("tiny", root=tmp_path / "mine")]
+    assert dirs == [
+        tmp_path / "mine" / "tiny",
+        tmp_path / "mine",
+        isolated_data_dirs["cache"] / "tiny",
+        isolated_data_dirs["system"] / "tiny",
+    ]
+    monkeypatch.setenv("DEZERO_DATASETS", str(tmp_path / "env"))
+    assert [d for d, _ in search_dirs("tiny")][:2] == [tmp_path / "env" / "tiny", tmp_path / "env"]
+    assert cache_dir() == isolated_data_dirs["cache"]
+    assert system_dirs() == [isolated_data_dirs["system"]]
+
+
+def test_files_straight_in_root_and_corrupt_user_file_skipped(idx_files, tmp_path):
+    rf = _remote(idx_files)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "images.gz").write_bytes(idx_files.gz["images.gz"])
+    assert fetch(rf, "tiny", [], root=tmp_path / "mine", download=False)
+    # A file that fails its checksum straight in the user's directory is the user's: skipped, kept.
+    other = RemoteFile("images.gz", sha256="0" * 64)
+    with pytest.warns(RuntimeWarning), pytest.raises(DatasetNotFoundError, match="corrupt, skipped"):
+        fetch(other, "tiny", [], root=tmp_path / "mine", download=False)
+    assert (tmp_path / "mine" / "images.gz").exists()
+
+
+def test_system_copy_is_never_deleted(idx_files, isolated_data_dirs):
+    bad = isolated_data_dirs["system"] / "tiny" / "images.gz"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"not gzip")
+    with pytest.warns(RuntimeWarning), pytest.raises(DatasetNotFoundError, match="corrupt, skipped"):
+        fetch(_remote(idx_files), "tiny", [], download=False)
+    assert bad.read_bytes() == b"not gzip"
+
+
+def test_archive_digests_accept_the_published_bytes(idx_files):
+    raw = idx_files.gz["images.gz"]
+    by_md5 = RemoteFile("images.gz", archive_md5=hashlib.md5(raw).hexdigest())
+    by_sha = RemoteFile("images.gz", sha256="f" * 64, archive_sha256=hashlib.sha256(raw).hexdigest())
+    assert by_md5.verify(raw) == gzip.decompress(raw)
+    assert by_sha.verify(raw) == gzip.decompress(raw)
+    with pytest.raises(ChecksumError, match="file md5"):
+        by_md5.verify(raw + b"x")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="needs at least one checksum"):
+        RemoteFile("x.gz")
+    rf = RemoteFile("x.gz", sha256="0" * 64)
+    with pytest.raises(ValueError, match="timeout must be a positive"):
+        fetch(rf, "tiny", [], timeout=0)
+
+
+def test_progress_bar_shown_when_asked(server, idx_files, capsys):
+    server.files["/p/images.gz"] = idx_files.gz["images.gz"]
+    fetch(_remote(idx_files), "tiny", [server.url + "/p/"], progress=True)
+    assert "images.gz" in capsys.readouterr().err
+    np.testing.assert_equal(1, server.hits["/p/images.gz"])

@@ -1,0 +1,106 @@
+"""Transforms: one sample and a batch, each against a plain reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dezero.data import transforms as T
+
+
+def _batch(seed=0, shape=(6, 3, 5, 4)):
+    return np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
+
+
+def test_compose_flatten_tofloat_normalize_matches_formula():
+    xs = _batch()
+    t = T.Compose([T.Flatten(), T.ToFloat(), T.Normalize(0.0, 255.0)])
+    want = xs.reshape(6, -1).astype(np.float64) / 255.0
+    got = t.apply_batch(xs)
+    assert got.dtype == np.float32 and got.shape == (6, 60)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    for i in range(6):  # the single-sample path agrees with the batch path
+        one = t(xs[i])
+        assert one.shape == (60,) and one.dtype == np.float32
+        np.testing.assert_array_equal(one, got[i])
+
+
+def test_per_channel_normalize_sample_and_batch():
+    xs = _batch().astype(np.float32)
+    mean, std = [10.0, 20.0, 30.0], [2.0, 4.0, 8.0]
+    t = T.Normalize(mean, std)
+    got = t.apply_batch(xs)
+    assert got.dtype == np.float32
+    for n in range(len(xs)):
+        for c in range(3):
+            np.testing.assert_allclose(got[n, c], (xs[n, c] - mean[c]) / std[c], rtol=1e-6)
+        np.testing.assert_allclose(t(xs[n]), got[n], rtol=1e-6)
+
+
+def test_astype_toint_and_errors():
+    x = np.array([1.7, -2.2])
+    assert T.ToInt()(x).dtype == np.int64 and T.ToInt()(x).tolist() == [1, -2]
+    assert T.AsType(np.float16)(x).dtype == np.float16
+    with pytest.raises(ValueError, match="ToFloat: dtype must be a floating"):
+        T.ToFloat(np.int32)
+    with pytest.raises(ValueError, match="ToInt: dtype must be an integer"):
+        T.ToInt(np.float32)
+    with pytest.raises(ValueError, match="Normalize: std must be non-zero"):
+        T.Normalize(0.0, 0.0)
+
+
+def test_plain_function_works_on_batches():
+    xs = _batch()
+    got = T.apply_batch(lambda x: x.sum(), xs)
+    np.testing.assert_array_equal(got, [int(x.sum()) for x in xs])
+    assert T.apply_batch(None, xs) is xs
+
+
+def test_random_horizontal_flip_batch():
+    xs = _batch(shape=(200, 1, 3, 4))
+    out = T.RandomHorizontalFlip(p=0.5, seed=3).apply_batch(xs)
+    flipped = 0
+    for x, y in zip(xs, out):
+        same, mirrored = np.array_equal(x, y), np.array_equal(x[..., ::-1], y)
+        assert same or mirrored
+        flipped += mirrored and not same
+    assert 60 < flipped < 140  # about half
+    assert np.array_equal(T.RandomHorizontalFlip(p=1.0)(xs[0]), xs[0][..., ::-1])
+    assert np.array_equal(T.RandomHorizontalFlip(p=0.0).apply_batch(xs), xs)
+    assert T.RandomHorizontalFlip(p=0.5, seed=5).apply_batch(xs).tolist() == \
+        T.RandomHorizontalFlip(p=0.5, seed=5).apply_batch(xs).tolist()
+
+
+def _all_crops(x, size, pad):
+    """Every window a padded crop can produce (naive loops)."""
+    p = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(pad, pad), (pad, pad)])
+    h, w = size
+    return [p[..., i:i + h, j:j + w] for i in range(p.shape[-2] - h + 1) for j in range(p.shape[-1] - w + 1)]
+
+
+@pytest.mark.parametrize("shape", [(8, 3, 6, 5), (8, 6, 5)])
+def test_random_crop_batch_windows_are_valid_crops(shape):
+    xs = _batch(shape=shape)
+    crop = T.RandomCrop((4, 3), padding=2, seed=1)
+    out = crop.apply_batch(xs)
+    assert out.shape == shape[:-2] + (4, 3) and out.dtype == xs.dtype
+    for x, y in zip(xs, out):
+        assert any(np.array_equal(y, c) for c in _all_crops(x, (4, 3), 2))
+    one = crop(xs[0])
+    assert one.shape == shape[1:-2] + (4, 3)
+    assert any(np.array_equal(one, c) for c in _all_crops(xs[0], (4, 3), 2))
+
+
+def test_random_crop_uses_different_windows_per_sample():
+    xs = np.broadcast_to(np.arange(36, dtype=np.uint8).reshape(1, 1, 6, 6), (50, 1, 6, 6))
+    out = T.RandomCrop(4, padding=1, seed=0).apply_batch(np.ascontiguousarray(xs))
+    assert len({o.tobytes() for o in out}) > 5
+
+
+def test_random_crop_errors():
+    with pytest.raises(ValueError, match="larger than the padded image"):
+        T.RandomCrop(10).apply_batch(_batch())
+    with pytest.raises(ValueError, match="at least 3 axes"):
+        T.RandomCrop(2).apply_batch(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        T.RandomCrop(2, padding=-1)

@@ -1,0 +1,52 @@
+"""Noise: inverted dropout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dezero.core import Config, Function, Variable, backend, random
+from dezero.core.variable import _const, as_variable
+
+__all__ = ["dropout"]
+
+
+class Dropout(Function):
+    def __init__(self, ratio: float) -> None:
+        self.ratio = ratio
+
+    def forward(self, x: Any) -> Any:
+        b = backend.backend_of(x)
+        if b.name == "numpy":
+            u = random.get_generator().random(x.shape, dtype=x.dtype)
+        else:
+            u = b.xp.random.random_sample(x.shape, dtype=x.dtype)
+        # Inverted dropout: keep with probability 1 - ratio, scaled so E[y] = x.
+        self.mask = (u >= self.ratio) * x.dtype.type(1 / (1 - self.ratio))
+        return x * self.mask
+
+    def backward(self, gy: Variable) -> Variable:
+        return gy * _const(self.mask)
+
+
+def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
+    """Inverted dropout: in training, zero each element with probability ``dropout_ratio``
+    and scale the rest by ``1 / (1 - dropout_ratio)``; in ``test_mode()``, the identity.
+
+    The mask is drawn from :func:`dezero.core.random.get_generator` on the CPU (so
+    ``dezero.core.seed(n)`` makes it reproducible) and from the array library's own
+    generator on a GPU.
+
+    Args:
+        x: a floating-point Variable or array.
+        dropout_ratio: the probability of dropping, in ``[0, 1)``.
+    Returns:
+        A Variable of ``x``'s shape and dtype.
+    """
+    if not 0 <= dropout_ratio < 1:
+        raise ValueError(f"dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")
+    if not Config.train:
+        return as_variable(x)
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or dtype.kind != "f":
+        raise TypeError(f"dropout: x must be a floating-point array, got {dtype}")
+    return Dropout(float(dropout_ratio))(x)

@@ -1,0 +1,241 @@
+"""Layer: a container of Parameters, sub-Layers and persistent state, with weight files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from dezero.core import backend as _backend
+from dezero.core import Parameter, Variable
+from dezero.nn import io as _io
+
+__all__ = ["Layer", "LoadResult"]
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped."""
+
+    missing: list[str]
+    unexpected: list[str]
+
+
+class Layer:
+    """Base class of layers and models.
+
+    Parameters and sub-Layers assigned as attributes are registered in the order they
+    are first assigned; ``named_params()`` walks them depth first, giving dotted names
+    such as ``"l1.W"``. Arrays that are not learned but belong to the layer's state
+    (BatchNorm's running averages) are registered with :meth:`register_state` and saved
+    with the weights.
+
+    Subclasses implement ``forward(*inputs)``; calling the layer calls it.
+
+    Example:
+        >>> class TwoLayer(Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.l1 = Linear(10)
+        ...         self.l2 = Linear(1)
+        ...     def forward(self, x):
+        ...         return self.l2(F.sigmoid(self.l1(x)))
+    """
+
+    def __init__(self) -> None:
+        # A dict used as an ordered set: deterministic order, unlike DeZero's set.
+        object.__setattr__(self, "_children", {})
+        object.__setattr__(self, "_states", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        children = self.__dict__.get("_children")
+        if children is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        if isinstance(value, (Parameter, Layer)):
+            children[name] = None
+        elif name in children:
+            del children[name]  # replaced by something that is neither: no longer registered
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._children.pop(name, None)
+        self._states.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_state(self, name: str, value: Any = None) -> None:
+        """Register attribute ``name`` (an array or None) as persistent, non-learned state."""
+        self._states[name] = None
+        object.__setattr__(self, name, value)
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.forward(*inputs)
+
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    # ---- parameters ------------------------------------------------------------------
+    def named_params(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(dotted_name, Parameter)`` pairs in registration order; each Parameter once."""
+        seen: set[int] = set()
+        for name, p in self._walk_params(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _walk_params(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
+        for name in self._children:
+            obj = self.__dict__[name]
+            if isinstance(obj, Layer):
+                yield from obj._walk_params(prefix + name + ".")
+            else:
+                yield prefix + name, obj
+
+    def params(self) -> Iterator[Parameter]:
+        """Every Parameter of this layer and its sub-layers, in registration order."""
+        for _, p in self.named_params():
+            yield p
+
+    def named_layers(self, prefix: str = "") -> Iterator[tuple[str, Layer]]:
+        """``(dotted_name, Layer)`` for this layer (name ``prefix``) and every sub-layer."""
+        yield prefix.rstrip("."), self
+        for name in self._children:
+            obj = self.__dict__[name]
+            if isinstance(obj, Layer):
+                yield from obj.named_layers(prefix + name + ".")
+
+    def _named_states(self) -> Iterator[tuple[str, Layer, str]]:
+        for lname, layer in self.named_layers():
+            for s in layer._states:
+                yield (f"{lname}.{s}" if lname else s), layer, s
+
+    def cleargrads(self) -> None:
+        """Forget every parameter's gradient (call before each ``backward``)."""
+        for p in self.params():
+            p.cleargrad()
+
+    # ---- devices ---------------------------------------------------------------------
+    def to_cpu(self) -> Layer:
+        """Move every parameter and state array to host memory, in place; returns self."""
+        for p in self.params():
+            p.to_cpu()
+        for _, layer, s in self._named_states():
+            object.__setattr__(layer, s, _backend.to_cpu(getattr(layer, s)))
+        return self
+
+    def to_gpu(self, device: Any = None) -> Layer:
+        """Move every parameter and state array to the GPU, in place; returns self.
+
+        Raises :class:`~dezero.core.backend.GPUUnavailableError` (saying what is missing)
+        when no GPU backend is usable.
+        """
+        _backend.require_gpu(f"{type(self).__name__}.to_gpu")
+        for p in self.params():
+            p.to_gpu(device)
+        for _, layer, s in self._named_states():
+            object.__setattr__(layer, s, _backend.to_gpu(getattr(layer, s), device))
+        return self
+
+    # ---- state -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Host copies of every initialised parameter and state array, by dotted name.
+
+        Lazily-sized parameters that do not exist yet (``data is None``) are left out.
+        """
+        out: dict[str, np.ndarray] = {}
+        for name, p in self.named_params():
+            if p.data is not None:
+                out[name] = np.array(_backend.to_cpu(p.data), copy=True)
+        for name, layer, s in self._named_states():
+            v = getattr(layer, s)
+            if v is not None:
+                out[name] = np.array(_backend.to_cpu(v), copy=True)
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy ``state`` (as from :meth:`state_dict`) into this layer.
+
+        Names the layer has but ``state`` lacks are *missing* (lazily-sized parameters
+        that do not exist yet are not counted: they stay lazy); names ``state`` has but
+        the layer lacks are *unexpected*. With ``strict`` either is an error. A shape
+        mismatch is always an error naming the parameter. On any error nothing changes.
+        Lazily-sized parameters are created from the given arrays' shapes. Arrays go
+        to the device the layer's parameters are on.
+
+        Returns:
+            ``LoadResult(missing, unexpected)``.
+        """
+        cls = type(self).__name__
+        targets: dict[str, tuple[str, Any, Any]] = {}
+        for name, p in self.named_params():
+            targets[name] = ("param", p, p.data)
+        for name, layer, s in self._named_states():
+            targets[name] = ("state", (layer, s), getattr(layer, s))
+        missing = [n for n, t in targets.items() if n not in state and t[2] is not None]
+        unexpected = [n for n in state if n not in targets]
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"{cls}.load_state_dict: names do not match: missing {missing}, "
+                f"unexpected {unexpected}"
+            )
+        device_ref = next((p.data for p in self.params() if p.data is not None), None)
+        plan = []
+        for name, (kind, obj, cur) in targets.items():
+            if name not in state:
+                continue
+            raw = state[name]
+            if isinstance(raw, Variable):
+                raw = raw.data
+            arr = np.asarray(_backend.to_cpu(raw))
+            if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
+                raise TypeError(f"{cls}.load_state_dict: {name!r} has non-numeric dtype {arr.dtype}")
+            if cur is not None:
+                if tuple(arr.shape) != tuple(cur.shape):
+                    raise ValueError(
+                        f"{cls}.load_state_dict: shape mismatch for {name!r}: the layer has "
+                        f"{tuple(cur.shape)}, the state has {tuple(arr.shape)}"
+                    )
+                arr = arr.astype(cur.dtype, copy=True)
+                ref = cur
+            else:
+                arr = arr.copy()
+                ref = device_ref
+            plan.append((kind, obj, arr, ref))
+        # Everything checked: now apply (device copies may still fail, so build them first).
+        placed = []
+        for kind, obj, arr, ref in plan:
+            if ref is not None and not isinstance(ref, np.ndarray):
+                b = _backend.backend_of(ref)
+                arr = b.from_numpy(arr, _gpu_device_id(ref))
+            placed.append((kind, obj, arr))
+        for kind, obj, arr in placed:
+            if kind == "param":
+                obj.data = arr
+            else:
+                layer, s = obj
+                object.__setattr__(layer, s, arr)
+        return LoadResult(missing, unexpected)
+
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`state_dict` to ``path`` (``.npz``, atomically). The layer stays put."""
+        _io.save_npz(path, self.state_dict())
+
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Load a file written by :meth:`save_weights` (strictly: names and shapes must match)."""
+        self.load_state_dict(_io.load_npz(path), strict=True)
+
+    def __repr__(self) -> str:
+        subs = [n for n in self._children if isinstance(self.__dict__[n], Layer)]
+        if not subs:
+            return f"{type(self).__name__}()"
+        body = "\n".join(
+            f"  ({n}): " + repr(self.__dict__[n]).replace("\n", "\n  ") for n in subs
+        )
+        return f"{type(self).__name__}(\n{body}\n)"
+
+
+def _gpu_device_id(ref: Any) -> Any:
+    dev = getattr(ref, "device", None)
+    return getattr(dev, "id", None)

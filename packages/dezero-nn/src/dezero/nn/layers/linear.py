@@ -1,0 +1,64 @@
+"""Linear: the fully connected layer ``y = x @ W + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dezero.core import Parameter, Variable
+from dezero.nn import functions as F
+from dezero.nn.initializers import Initializer
+from dezero.nn.layers._util import check_size, make_weight, on_device_of
+from dezero.nn.layers.layer import Layer
+
+__all__ = ["Linear"]
+
+
+class Linear(Layer):
+    """Fully connected layer; ``W`` has DeZero's layout ``(in_size, out_size)``.
+
+    Args:
+        out_size: number of output features.
+        nobias: no bias ``b`` when True.
+        dtype: dtype of the parameters.
+        in_size: number of input features; when None, ``W`` is created on the first call
+            from the input's last dimension (``W.data`` is None until then).
+        initializer: draws ``W`` (default: DeZero's ``randn * sqrt(1 / in_size)`` from
+            ``dezero.core.random.get_generator()``). ``b`` starts at zero.
+
+    Example:
+        >>> l = Linear(10)
+        >>> y = l(np.zeros((2, 3), np.float32))   # W becomes (3, 10)
+    """
+
+    def __init__(self, out_size: int, nobias: bool = False, dtype: Any = np.float32,
+                 in_size: int | None = None, initializer: Initializer | None = None) -> None:
+        super().__init__()
+        check_size("Linear", "out_size", out_size)
+        check_size("Linear", "in_size", in_size, allow_none=True)
+        self.in_size = in_size
+        self.out_size = int(out_size)
+        self.dtype = np.dtype(dtype)
+        self.initializer = initializer
+        self.W = Parameter(None, name="W")
+        if in_size is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(self.out_size, self.dtype), name="b")
+
+    def _init_W(self, like: Any = None) -> None:
+        i, o = int(self.in_size), self.out_size  # type: ignore[arg-type]
+        self.W.data = make_weight(self.initializer, (i, o), self.dtype, i, o, like)
+
+    def forward(self, x: Any) -> Variable:
+        if self.W.data is None:
+            data = x.data if isinstance(x, Variable) else x
+            self.in_size = int(data.shape[-1])
+            self._init_W(like=data)
+            if self.b is not None:
+                self.b.data = on_device_of(self.b.data, data)
+        return F.linear(x, self.W, self.b)
+
+    def __repr__(self) -> str:
+        return (f"Linear(in_size={self.in_size}, out_size={self.out_size}, "
+                f"nobias={self.b is None})")

@@ -1,0 +1,85 @@
+"""Recurrent layers: RNN and LSTM, holding their hidden state between calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dezero.core import Variable
+from dezero.nn import functions as F
+from dezero.nn.layers._util import check_size
+from dezero.nn.layers.layer import Layer
+from dezero.nn.layers.linear import Linear
+
+__all__ = ["RNN", "LSTM"]
+
+
+class RNN(Layer):
+    """Elman RNN: ``h = tanh(x2h(x) + h2h(h_prev))``; call :meth:`reset_state` between sequences.
+
+    Args:
+        hidden_size: size of ``h``.
+        in_size: input size (inferred on the first call when None).
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        check_size("RNN", "hidden_size", hidden_size)
+        self.x2h = Linear(hidden_size, in_size=in_size, dtype=dtype)
+        self.h2h = Linear(hidden_size, in_size=hidden_size, nobias=True, dtype=dtype)
+        self.h: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget the hidden state (start a new sequence)."""
+        self.h = None
+
+    def forward(self, x: Any) -> Variable:
+        z = self.x2h(x)
+        if self.h is not None:
+            z = z + self.h2h(self.h)
+        self.h = F.tanh(z)
+        return self.h
+
+
+class LSTM(Layer):
+    """Long short-term memory; gates computed by one fused ``Linear`` of size ``4 * hidden``.
+
+    The gate blocks of ``x2h.W`` / ``h2h.W`` along the output axis are, in order:
+    forget, input, output, update (candidate).
+
+    Args:
+        hidden_size: size of ``h`` and ``c``.
+        in_size: input size (inferred on the first call when None).
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        check_size("LSTM", "hidden_size", hidden_size)
+        self.hidden_size = int(hidden_size)
+        H = self.hidden_size
+        self.x2h = Linear(4 * H, in_size=in_size, dtype=dtype)
+        self.h2h = Linear(4 * H, in_size=H, nobias=True, dtype=dtype)
+        self.h: Variable | None = None
+        self.c: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget ``h`` and ``c`` (start a new sequence)."""
+        self.h = None
+        self.c = None
+
+    def forward(self, x: Any) -> Variable:
+        H = self.hidden_size
+        z = self.x2h(x)
+        if self.h is not None:
+            z = z + self.h2h(self.h)
+        f = F.sigmoid(z[:, :H])
+        i = F.sigmoid(z[:, H:2 * H])
+        o = F.sigmoid(z[:, 2 * H:3 * H])
+        u = F.tanh(z[:, 3 * H:])
+        c = i * u if self.c is None else f * self.c + i * u
+        self.c = c
+        self.h = o * F.tanh(c)
+        return self.h

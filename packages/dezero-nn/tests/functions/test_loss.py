@@ -1,0 +1,136 @@
+"""Losses against naive NumPy references; gradients numerically; label errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _fcheck import (
+    check_backward,
+    check_double_backward,
+    check_dtype_preserved,
+    check_forward,
+    rng,
+    to_xp,
+)
+
+import dezero.nn.functions as F
+from dezero.core import Variable
+
+
+def _sce_ref(x, t):
+    total = 0.0
+    for i in range(x.shape[0]):
+        row = x[i].astype(np.float64)
+        m = row.max()
+        total += -(row[t[i]] - m - np.log(np.exp(row - m).sum()))
+    return total / x.shape[0]
+
+
+def _labels(n, c, seed=0):
+    return rng(seed).integers(0, c, size=n)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (4, 3), (7, 10)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_cross_entropy_forward(xp, shape, dtype):
+    x = rng().normal(size=shape).astype(dtype) * 3
+    t = _labels(shape[0], shape[1])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    check_forward(xp, lambda x: F.softmax_cross_entropy(x, to_xp(xp, t)), [x],
+                  lambda x: _sce_ref(x, t), rtol=tol, atol=tol)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_scores(xp):
+    x = np.array([[1000.0, 0.0, -1000.0], [0.0, 2000.0, 0.0]], dtype=np.float32)
+    t = np.array([0, 2])
+    y = F.softmax_cross_entropy(to_xp(xp, x), to_xp(xp, t))
+    np.testing.assert_allclose(float(y.data), (0.0 + 2000.0) / 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 5)])
+def test_softmax_cross_entropy_gradients(xp, shape):
+    x = rng(1).normal(size=shape)
+    t = to_xp(xp, _labels(shape[0], shape[1], 1))
+    f = lambda x: F.softmax_cross_entropy(x, t)  # noqa: E731
+    check_backward(xp, f, [x])
+    check_double_backward(xp, f, [x])
+
+
+def test_softmax_cross_entropy_third_derivative(xp):
+    # The gradient node's own backward must be differentiable too (one more order).
+    x = Variable(to_xp(xp, rng(2).normal(size=(3, 4))))
+    t = to_xp(xp, np.array([0, 3, 1]))
+    loss = F.softmax_cross_entropy(x, t)
+    loss.backward(create_graph=True)
+    gx = x.grad
+    x.cleargrad()
+    (gx * gx).sum().backward(create_graph=True)
+    hx = x.grad
+    x.cleargrad()
+    hx.sum().backward()
+    assert x.grad is not None and x.grad.shape == (3, 4)
+
+
+def test_softmax_cross_entropy_float32(xp):
+    t = to_xp(xp, np.array([1, 0, 2]))
+    check_dtype_preserved(xp, lambda x: F.softmax_cross_entropy(x, t),
+                          [rng().normal(size=(3, 4)).astype(np.float32)])
+
+
+@pytest.mark.parametrize("bad", [3, -1, 10])
+def test_softmax_cross_entropy_label_out_of_range(bad):
+    t = np.array([0, bad, 1])
+    with pytest.raises(ValueError, match=rf"softmax_cross_entropy: label {bad} .* 3 classes"):
+        F.softmax_cross_entropy(np.zeros((3, 3), np.float32), t)
+
+
+def test_softmax_cross_entropy_bad_shapes():
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: t must have shape \(3,\)"):
+        F.softmax_cross_entropy(np.zeros((3, 4)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"x must be 2-d"):
+        F.softmax_cross_entropy(np.zeros(4), np.array([0]))
+    with pytest.raises(TypeError, match=r"integer"):
+        F.softmax_cross_entropy(np.zeros((2, 4)), np.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4)])
+def test_mean_squared_error(xp, shape):
+    a, b = rng(3).normal(size=shape), rng(4).normal(size=shape)
+    ref = lambda a, b: sum((u - v) ** 2 for u, v in zip(a.ravel(), b.ravel())) / a.size  # noqa: E731
+    check_forward(xp, F.mean_squared_error, [a, b], ref, rtol=1e-12)
+    check_backward(xp, F.mean_squared_error, [a, b])
+    check_double_backward(xp, F.mean_squared_error, [a, b])
+    check_dtype_preserved(xp, F.mean_squared_error, [a.astype(np.float32), b.astype(np.float32)])
+    with pytest.raises(ValueError, match=r"mean_squared_error: .* same shape"):
+        F.mean_squared_error(a, b[:2])
+
+
+@pytest.mark.parametrize("shape", [(6,), (3, 2)])
+def test_sigmoid_cross_entropy(xp, shape):
+    x = rng(5).normal(size=shape) * 2
+    t = rng(6).integers(0, 2, size=shape)
+    tt = to_xp(xp, t)
+
+    def ref(x):
+        p = 1 / (1 + np.exp(-x))
+        return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+
+    f = lambda x: F.sigmoid_cross_entropy(x, tt)  # noqa: E731
+    check_forward(xp, f, [x], ref, rtol=1e-10)
+    check_backward(xp, f, [x])
+    check_double_backward(xp, f, [x])
+    check_dtype_preserved(xp, f, [x.astype(np.float32)])
+    with pytest.raises(ValueError, match=r"sigmoid_cross_entropy: labels must be 0 or 1"):
+        F.sigmoid_cross_entropy(x, t + 1)
+
+
+def test_binary_cross_entropy(xp):
+    p = rng(7).uniform(0.1, 0.9, size=(4, 3))
+    t = rng(8).integers(0, 2, size=(4, 3)).astype(np.float64)
+    ref = lambda p, t: -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))  # noqa: E731
+    check_forward(xp, F.binary_cross_entropy, [p, t], ref, rtol=1e-12)
+    check_backward(xp, F.binary_cross_entropy, [p, t])
+    check_double_backward(xp, F.binary_cross_entropy, [p, t], argnums=[0])
+    check_dtype_preserved(xp, F.binary_cross_entropy, [p.astype(np.float32), t.astype(np.int64)])
+    y = F.binary_cross_entropy(to_xp(xp, np.array([0.0, 1.0])), to_xp(xp, np.array([1.0, 0.0])))
+    assert float(y.data) == pytest.approx(100.0)  # log clamped at -100, never inf

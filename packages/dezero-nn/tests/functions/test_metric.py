@@ -1,0 +1,25 @@
+"""accuracy: counted by hand, no gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _fcheck import to_xp
+
+import dezero.nn.functions as F
+from dezero.core import Variable
+
+
+def test_accuracy_counts_hits(xp):
+    y = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], dtype=np.float32)
+    t = np.array([1, 1, 1, 0])
+    acc = F.accuracy(Variable(to_xp(xp, y)), to_xp(xp, t))
+    assert isinstance(acc, Variable)
+    assert acc.shape == () and acc.dtype == np.float32
+    assert float(acc.data) == pytest.approx(0.75)
+    assert acc.creator is None and not acc.requires_grad
+
+
+def test_accuracy_bad_shapes():
+    with pytest.raises(ValueError, match=r"accuracy: .* \(4, 2\)"):
+        F.accuracy(np.zeros((4, 2)), np.zeros(3, np.int64))
