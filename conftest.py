@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=f"GPU test: {reason}")
     for item in gpu_items:
         item.add_marker(skip)
+
+
+# ---------------------------------------------------------------- device fixture (dezero-core)
+# Array tests take ``xp`` and build their arrays with it, so the same test runs on NumPy
+# always and on CuPy when a GPU backend is registered and usable. Only dezero.core is
+# imported (lazily, inside the fixture), so this works in an environment that holds one
+# package alone; the GPU is reached through core's backend registry, never by name.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "gpu: needs a CUDA GPU (CuPy + dezero-cuda); skipped with a reason otherwise"
+    )
+
+
+@pytest.fixture(params=["numpy", "cupy"])
+def xp(request: pytest.FixtureRequest) -> Any:
+    """The array module to test with: numpy, or cupy where a GPU backend is usable."""
+    from dezero.core import backend
+
+    if request.param == "numpy":
+        return backend.get_backend("numpy").xp
+    ok, reason = backend.gpu_status()
+    if not ok:
+        pytest.skip(f"cupy: {reason}")
+    return backend.require_gpu("xp fixture").xp

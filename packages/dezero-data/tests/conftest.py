@@ -45,6 +45,12 @@ def idx_bytes(a: np.ndarray) -> bytes:
     return header + a.astype(np.uint8).tobytes()
 
 
+@pytest.fixture
+def make_idx():
+    """The IDX encoder, for tests that build their own files."""
+    return idx_bytes
+
+
 @dataclass
 class IdxFiles:
     images: np.ndarray

@@ -27,7 +27,9 @@ def test_subclass_with_prepare():
 def test_batch_equals_stacked_samples():
     rng = np.random.default_rng(0)
     data = rng.integers(0, 256, size=(30, 1, 4, 4), dtype=np.uint8)
-    ds = ArrayDataset(data, np.arange(30), transform=Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)]))
+    ds = ArrayDataset(
+        data, np.arange(30), transform=Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
+    )
     idx = rng.permutation(30)[:7]
     xs, ts = ds[idx]
     ref_x = np.stack([ds[int(i)][0] for i in idx])

@@ -47,7 +47,11 @@ def test_checksum_mismatch_leaves_nothing(server, idx_files, isolated_data_dirs)
     with pytest.raises(DatasetNotFoundError) as e:
         fetch(_remote(idx_files), "tiny", [server.url + "/m"], progress=False, caller="Tiny")
     msg = str(e.value)
-    assert msg.startswith("Tiny: ") and "checksum mismatch" in msg and server.url + "/m/images.gz" in msg
+    assert (
+        msg.startswith("Tiny: ")
+        and "checksum mismatch" in msg
+        and server.url + "/m/images.gz" in msg
+    )
     assert "root=" in msg and "DEZERO_DATASETS" in msg  # says how to provide the file by hand
     assert _files_in(isolated_data_dirs["cache"]) == []
 
@@ -106,23 +110,35 @@ def test_corrupt_cached_file_is_refetched(server, idx_files, isolated_data_dirs)
     assert server.hits["/c/images.gz"] == 1
 
 
-def test_corrupt_cached_file_removed_even_when_download_fails(server, idx_files, isolated_data_dirs):
+def test_corrupt_cached_file_removed_even_when_download_fails(
+    server, idx_files, isolated_data_dirs
+):
     cached = isolated_data_dirs["cache"] / "tiny" / "images.gz"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"garbage")
-    with pytest.warns(RuntimeWarning), pytest.raises(DatasetNotFoundError, match="corrupt, removed"):
+    with (
+        pytest.warns(RuntimeWarning),
+        pytest.raises(DatasetNotFoundError, match="corrupt, removed"),
+    ):
         fetch(_remote(idx_files), "tiny", [server.url + "/none/"], progress=False)
     assert _files_in(isolated_data_dirs["cache"]) == []
 
 
-def test_search_order_root_before_cache_before_system(idx_files, isolated_data_dirs, tmp_path, monkeypatch):
+def test_search_order_root_before_cache_before_system(
+    idx_files, isolated_data_dirs, tmp_path, monkeypatch
+):
     rf = _remote(idx_files)
     system_copy = isolated_data_dirs["system"] / "tiny" / "images.gz"
     system_copy.parent.mkdir(parents=True)
     # Recompressed (different gzip bytes, same content): accepted through the content hash.
-    system_copy.write_bytes(gzip.compress(gzip.decompress(idx_files.gz["images.gz"]), compresslevel=1, mtime=1))
+    system_copy.write_bytes(
+        gzip.compress(gzip.decompress(idx_files.gz["images.gz"]), compresslevel=1, mtime=1)
+    )
     assert system_copy.read_bytes() != idx_files.gz["images.gz"]
-    assert hashlib.sha256(fetch(rf, "tiny", [], download=False)).hexdigest() == idx_files.sha256["images.gz"]
+    assert (
+        hashlib.sha256(fetch(rf, "tiny", [], download=False)).hexdigest()
+        == idx_files.sha256["images.gz"]
+    )
 
     dirs = [d for d, _ in search_dirs("tiny", root=tmp_path / "mine")]
     assert dirs == [
@@ -144,7 +160,10 @@ def test_files_straight_in_root_and_corrupt_user_file_skipped(idx_files, tmp_pat
     assert fetch(rf, "tiny", [], root=tmp_path / "mine", download=False)
     # A file that fails its checksum straight in the user's directory is the user's: skipped, kept.
     other = RemoteFile("images.gz", sha256="0" * 64)
-    with pytest.warns(RuntimeWarning), pytest.raises(DatasetNotFoundError, match="corrupt, skipped"):
+    with (
+        pytest.warns(RuntimeWarning),
+        pytest.raises(DatasetNotFoundError, match="corrupt, skipped"),
+    ):
         fetch(other, "tiny", [], root=tmp_path / "mine", download=False)
     assert (tmp_path / "mine" / "images.gz").exists()
 
@@ -153,7 +172,10 @@ def test_system_copy_is_never_deleted(idx_files, isolated_data_dirs):
     bad = isolated_data_dirs["system"] / "tiny" / "images.gz"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"not gzip")
-    with pytest.warns(RuntimeWarning), pytest.raises(DatasetNotFoundError, match="corrupt, skipped"):
+    with (
+        pytest.warns(RuntimeWarning),
+        pytest.raises(DatasetNotFoundError, match="corrupt, skipped"),
+    ):
         fetch(_remote(idx_files), "tiny", [], download=False)
     assert bad.read_bytes() == b"not gzip"
 
@@ -161,7 +183,9 @@ def test_system_copy_is_never_deleted(idx_files, isolated_data_dirs):
 def test_archive_digests_accept_the_published_bytes(idx_files):
     raw = idx_files.gz["images.gz"]
     by_md5 = RemoteFile("images.gz", archive_md5=hashlib.md5(raw).hexdigest())
-    by_sha = RemoteFile("images.gz", sha256="f" * 64, archive_sha256=hashlib.sha256(raw).hexdigest())
+    by_sha = RemoteFile(
+        "images.gz", sha256="f" * 64, archive_sha256=hashlib.sha256(raw).hexdigest()
+    )
     assert by_md5.verify(raw) == gzip.decompress(raw)
     assert by_sha.verify(raw) == gzip.decompress(raw)
     with pytest.raises(ChecksumError, match="file md5"):
@@ -181,3 +205,9 @@ def test_progress_bar_shown_when_asked(server, idx_files, capsys):
     fetch(_remote(idx_files), "tiny", [server.url + "/p/"], progress=True)
     assert "images.gz" in capsys.readouterr().err
     np.testing.assert_equal(1, server.hits["/p/images.gz"])
+
+
+def test_progress_bar_quiet_off_a_terminal(server, idx_files, capsys):
+    server.files["/q/images.gz"] = idx_files.gz["images.gz"]
+    fetch(_remote(idx_files), "tiny", [server.url + "/q/"])  # progress=None: stderr is no TTY
+    assert capsys.readouterr().err == ""

@@ -67,15 +67,21 @@ def test_random_horizontal_flip_batch():
     assert 60 < flipped < 140  # about half
     assert np.array_equal(T.RandomHorizontalFlip(p=1.0)(xs[0]), xs[0][..., ::-1])
     assert np.array_equal(T.RandomHorizontalFlip(p=0.0).apply_batch(xs), xs)
-    assert T.RandomHorizontalFlip(p=0.5, seed=5).apply_batch(xs).tolist() == \
+    assert (
         T.RandomHorizontalFlip(p=0.5, seed=5).apply_batch(xs).tolist()
+        == T.RandomHorizontalFlip(p=0.5, seed=5).apply_batch(xs).tolist()
+    )
 
 
 def _all_crops(x, size, pad):
     """Every window a padded crop can produce (naive loops)."""
     p = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(pad, pad), (pad, pad)])
     h, w = size
-    return [p[..., i:i + h, j:j + w] for i in range(p.shape[-2] - h + 1) for j in range(p.shape[-1] - w + 1)]
+    return [
+        p[..., i : i + h, j : j + w]
+        for i in range(p.shape[-2] - h + 1)
+        for j in range(p.shape[-1] - w + 1)
+    ]
 
 
 @pytest.mark.parametrize("shape", [(8, 3, 6, 5), (8, 6, 5)])
@@ -104,3 +110,20 @@ def test_random_crop_errors():
         T.RandomCrop(2).apply_batch(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="padding must be >= 0"):
         T.RandomCrop(2, padding=-1)
+
+
+def test_compose_never_overwrites_the_callers_data():
+    # float32 input: ToFloat makes no copy, so Normalize must not work in place.
+    xs = np.random.default_rng(0).random((4, 1, 3, 3)).astype(np.float32)
+    before = xs.copy()
+    out = T.Compose([T.Flatten(), T.ToFloat(), T.Normalize(0.5, 2.0)]).apply_batch(xs)
+    np.testing.assert_array_equal(xs, before)
+    np.testing.assert_allclose(out, (before.reshape(4, -1) - 0.5) / 2.0, rtol=1e-6)
+    # uint8 input: ToFloat copies, and the in-place result matches the formula.
+    u = (before * 255).astype(np.uint8)
+    u_before = u.copy()
+    out = T.Compose([T.ToFloat(), T.Normalize(1.0, 4.0), T.Flatten()]).apply_batch(u)
+    np.testing.assert_array_equal(u, u_before)
+    np.testing.assert_allclose(
+        out, (u_before.reshape(4, -1).astype(np.float64) - 1.0) / 4.0, rtol=1e-6
+    )

@@ -24,7 +24,7 @@ def _pad(x, ph, pw):
 
 
 def naive_conv2d(x, W, b=None, stride=(1, 1), pad=(0, 0)):
-    """Direct definition: y[n, o, i, j] = sum_{c, a, e} xpad[n, c, i*sy + a, j*sx + e] W[o, c, a, e]."""
+    """Direct definition: y[n,o,i,j] = sum over c,a,e of xpad[n,c,i*sy+a,j*sx+e] W[o,c,a,e]."""
     (sy, sx), (ph, pw) = stride, pad
     xp_ = _pad(x, ph, pw)
     n, c, hp, wp = xp_.shape
@@ -46,7 +46,8 @@ def naive_deconv2d(x, W, b=None, stride=(1, 1), pad=(0, 0), outsize=None):
     n, c, h, w = x.shape
     _, oc, kh, kw = W.shape
     oh, ow = outsize or (sy * (h - 1) + kh - 2 * ph, sx * (w - 1) + kw - 2 * pw)
-    big = np.zeros((n, oc, max(oh + 2 * ph, sy * (h - 1) + kh), max(ow + 2 * pw, sx * (w - 1) + kw)))
+    hb, wb = max(oh + 2 * ph, sy * (h - 1) + kh), max(ow + 2 * pw, sx * (w - 1) + kw)
+    big = np.zeros((n, oc, hb, wb))
     for a in range(n):
         for ci in range(c):
             for i in range(h):
@@ -160,7 +161,8 @@ def naive_im2col(x, kh, kw, st, pd):
     col = np.zeros((n, c, kh, kw, oh, ow))
     for i in range(oh):
         for j in range(ow):
-            col[:, :, :, :, i, j] = xp_[:, :, i * st[0] : i * st[0] + kh, j * st[1] : j * st[1] + kw]
+            y0, x0 = i * st[0], j * st[1]
+            col[:, :, :, :, i, j] = xp_[:, :, y0 : y0 + kh, x0 : x0 + kw]
     return col
 
 

@@ -96,7 +96,9 @@ def test_softmax_cross_entropy_bad_shapes():
 @pytest.mark.parametrize("shape", [(5,), (3, 4)])
 def test_mean_squared_error(xp, shape):
     a, b = rng(3).normal(size=shape), rng(4).normal(size=shape)
-    ref = lambda a, b: sum((u - v) ** 2 for u, v in zip(a.ravel(), b.ravel())) / a.size  # noqa: E731
+    def ref(a, b):
+        return sum((u - v) ** 2 for u, v in zip(a.ravel(), b.ravel(), strict=True)) / a.size
+
     check_forward(xp, F.mean_squared_error, [a, b], ref, rtol=1e-12)
     check_backward(xp, F.mean_squared_error, [a, b])
     check_double_backward(xp, F.mean_squared_error, [a, b])

@@ -75,7 +75,8 @@ def test_lstm_matches_reference_and_backprops():
     h = c = None
     for x in xs:
         z = x @ Wx + b + (0 if h is None else h @ Wh)
-        f, i, o, u = sig(z[:, :H]), sig(z[:, H:2 * H]), sig(z[:, 2 * H:3 * H]), np.tanh(z[:, 3 * H:])
+        f, i, o = sig(z[:, :H]), sig(z[:, H:2 * H]), sig(z[:, 2 * H:3 * H])
+        u = np.tanh(z[:, 3 * H:])
         c = i * u if c is None else f * c + i * u
         h = o * np.tanh(c)
         out = lstm(x)

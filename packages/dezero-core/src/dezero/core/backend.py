@@ -158,7 +158,9 @@ def backend_of(x: Any) -> Backend:
     b = _by_type.get(t)
     if b is not None:
         return b
-    for cand in list(_backends.values()):
+    # Newest first, NumPy (registered first) last: a plug-in's array type may subclass
+    # numpy.ndarray, and then it is the plug-in's, not NumPy's.
+    for cand in reversed(list(_backends.values())):
         if cand.is_array(x):
             _by_type[t] = cand
             return cand
@@ -227,7 +229,7 @@ def require_gpu(caller: str = "to_gpu") -> Backend:
 
 def to_cpu(x: Any) -> Any:
     """A host (NumPy) copy of array ``x``; NumPy arrays and None pass through."""
-    if x is None or isinstance(x, np.ndarray):
+    if x is None or type(x) is np.ndarray:
         return x
     if isinstance(x, np.generic):
         return np.asarray(x)

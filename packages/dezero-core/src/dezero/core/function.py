@@ -14,7 +14,27 @@ from dezero.core.variable import Variable, _const
 __all__ = ["Function"]
 
 _SCALAR_TYPES = (int, float, complex, bool)
+# Data types that certainly live on the host: inputs of only these need no device check.
+_PLAIN_TYPES = frozenset({np.ndarray, int, float, complex, bool, type(None)})
 _WRAPPABLE = (ValueError, TypeError, IndexError)
+_ref = weakref.ref
+
+
+def _new_output(y: Any) -> Variable:
+    """A fresh output Variable (bypassing ``__init__``, whose checks forward needs not)."""
+    if type(y) is not np.ndarray and isinstance(y, np.generic):
+        y = np.asarray(y)
+    o = _new_variable(Variable)
+    o.data = y
+    o.name = None
+    o.grad = None
+    o.creator = None
+    o.generation = 0
+    o.requires_grad = False
+    return o
+
+
+_new_variable = object.__new__
 
 
 class Function:
@@ -41,45 +61,79 @@ class Function:
     needs_input_grad: tuple[bool, ...]
 
     def __call__(self, *inputs: Any) -> Any:
-        vs = [x if isinstance(x, Variable) else _const(x) for x in inputs]
-        xs = [v.data for v in vs]
-        if len(xs) > 1:
+        # The hot path of the engine, run once per op in forward and backward alike: kept
+        # flat (no helper calls, few temporaries). See benchmarks/bench_core.py.
+        vs = []
+        xs = []
+        plain = True
+        needs = False
+        gen = 0
+        for x in inputs:
+            if not isinstance(x, Variable):
+                # A constant: raw data that needs no gradient (see variable._const).
+                if type(x) is not np.ndarray and isinstance(x, np.generic):
+                    x = np.asarray(x)
+                v = _new_variable(Variable)
+                v.data = x
+                v.name = None
+                v.grad = None
+                v.creator = None
+                v.generation = 0
+                v.requires_grad = False
+                x = v
+            elif x.requires_grad:
+                needs = True
+                if x.generation > gen:
+                    gen = x.generation
+            vs.append(x)
+            d = x.data
+            xs.append(d)
+            if type(d) not in _PLAIN_TYPES:
+                plain = False
+        if not plain and len(xs) > 1:
             self._check_devices(xs)
         try:
-            ys = self.forward(*xs)
+            y = self.forward(*xs)
         except _WRAPPABLE as e:
             raise self._wrap_error(e, vs) from e
-        if type(ys) is not tuple:
-            ys = (ys,)
-        outputs = []
-        for y in ys:
-            if type(y) is not np.ndarray and isinstance(y, np.generic):
-                y = np.asarray(y)
-            o = Variable.__new__(Variable)
-            o.data = y
-            o.name = None
-            o.grad = None
+
+        if type(y) is tuple:
+            return self._link_many(y, vs, gen, needs)
+        if type(y) is not np.ndarray and isinstance(y, np.generic):
+            y = np.asarray(y)
+        o = _new_variable(Variable)
+        o.data = y
+        o.name = None
+        o.grad = None
+        if needs and Config.enable_backprop:
+            self.generation = gen
+            self.inputs = vs
+            self.needs_input_grad = tuple([v.requires_grad for v in vs])
+            self.outputs = [_ref(o)]
+            o.creator = self
+            o.generation = gen + 1
+            o.requires_grad = True
+        else:
             o.creator = None
             o.generation = 0
             o.requires_grad = False
-            outputs.append(o)
+        return o
 
-        if Config.enable_backprop:
-            needs = tuple([v.requires_grad for v in vs])
-            if True in needs:
-                gen = max([v.generation for v in vs])
-                self.generation = gen
-                self.inputs = vs
-                self.needs_input_grad = needs
-                for o in outputs:
-                    o.creator = self
-                    o.generation = gen + 1
-                    o.requires_grad = True
-                self.outputs = [weakref.ref(o) for o in outputs]
-                if len(outputs) > 1:
-                    # Shapes of the outputs, to stand in zeros for an output nobody used.
-                    self._out_meta = [(o.data.shape, o.data.dtype) for o in outputs]
-        return outputs if len(outputs) > 1 else outputs[0]
+    def _link_many(self, ys: tuple[Any, ...], vs: list[Variable], gen: int, needs: bool) -> Any:
+        """``__call__`` for a forward that returned a tuple (several outputs)."""
+        outputs = [_new_output(y) for y in ys]
+        if needs and Config.enable_backprop:
+            self.generation = gen
+            self.inputs = vs
+            self.needs_input_grad = tuple([v.requires_grad for v in vs])
+            for o in outputs:
+                o.creator = self
+                o.generation = gen + 1
+                o.requires_grad = True
+            self.outputs = [_ref(o) for o in outputs]
+            # Shapes of the outputs, to stand in zeros for an output nobody used.
+            self._out_meta = [(o.data.shape, o.data.dtype) for o in outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     @property
     def name(self) -> str:
@@ -107,25 +161,21 @@ class Function:
         return gys
 
     def _check_devices(self, xs: list[Any]) -> None:
-        foreign = False
-        for x in xs:
-            t = type(x)
-            if t is not np.ndarray and t not in _SCALAR_TYPES and x is not None:
-                foreign = True
-                break
-        if not foreign:
-            return
-        devices = []
-        for x in xs:
+        """Raise unless every array input lives on one device (scalars and None go anywhere)."""
+        devices: dict[str, int] = {}
+        for i, x in enumerate(xs):
             if x is None or type(x) in _SCALAR_TYPES:
                 continue
-            devices.append(_backend.device_of(x))
-        if len(set(devices)) > 1:
-            where = ", ".join(
-                f"input {i} on {_backend.device_of(x)}"
-                for i, x in enumerate(xs)
-                if x is not None and type(x) not in _SCALAR_TYPES
-            )
+            try:
+                dev = _backend.device_of(x)
+            except TypeError:
+                raise TypeError(
+                    f"{self.name}: input {i} is a {type(x).__name__}, not a Variable, an array "
+                    f"of a registered backend or a Python scalar"
+                ) from None
+            devices.setdefault(dev, i)
+        if len(devices) > 1:
+            where = ", ".join(f"input {i} on {dev}" for dev, i in devices.items())
             raise _backend.DeviceMismatchError(
                 f"{self.name}: inputs live on different devices ({where}); move them to one "
                 f"device first with to_cpu() or to_gpu()"

@@ -39,7 +39,7 @@ def make_generator(seed: int | None = None) -> np.random.Generator:
 def get_state(generator: np.random.Generator | None = None) -> dict[str, Any]:
     """A JSON-serialisable copy of the state of ``generator`` (default: the framework's)."""
     g = _generator if generator is None else generator
-    return copy.deepcopy(g.bit_generator.state)
+    return copy.deepcopy(dict(g.bit_generator.state))
 
 
 def set_state(state: dict[str, Any], generator: np.random.Generator | None = None) -> None:

@@ -91,7 +91,9 @@ def gradient_check(
 
     num = numerical_grad(weighted, xdata, *args, eps=eps, **kwargs)
     if bp.shape != num.shape:
-        raise AssertionError(f"gradient_check: gradient shape {bp.shape} != input shape {num.shape}")
+        raise AssertionError(
+            f"gradient_check: gradient shape {bp.shape} != input shape {num.shape}"
+        )
     if not np.allclose(bp, num, rtol=rtol, atol=atol):
         err = np.abs(bp - num)
         i = np.unravel_index(np.argmax(err), err.shape)

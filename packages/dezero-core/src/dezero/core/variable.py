@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import itertools
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +63,10 @@ class Variable:
     # ---- array-like properties -------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self.data) if type(self.data) in _SCALARS else self.data.shape
+        d = self.data
+        if type(d) is np.ndarray:
+            return d.shape
+        return () if type(d) in _SCALARS else d.shape
 
     @property
     def ndim(self) -> int:
@@ -135,50 +137,60 @@ class Variable:
         if self.creator is None:
             return
 
-        counter = itertools.count()
-        heap: list[tuple[int, int, Function]] = []
-        seen: set[int] = set()
-
-        def push(f: Function) -> None:
-            if id(f) not in seen:
-                seen.add(id(f))
-                heapq.heappush(heap, (-f.generation, next(counter), f))
-
-        push(self.creator)
+        # Functions leave a max-heap on generation, so each runs after every Function that
+        # consumes its outputs; the counter breaks ties without comparing Functions.
+        f = self.creator
+        heap: list[tuple[int, int, Function]] = [(-f.generation, 0, f)]
+        seen = {id(f)}
+        count = 1
+        heappop = heapq.heappop
+        heappush = heapq.heappush
         old = Config.enable_backprop
         Config.enable_backprop = create_graph
         try:
             while heap:
-                f = heapq.heappop(heap)[2]
-                gys = f._output_grads()
-                gxs = f.backward(*gys)
+                f = heappop(heap)[2]
+                outputs = f.outputs
+                if len(outputs) == 1:
+                    y = outputs[0]()
+                    gxs = f.backward(y.grad)  # type: ignore[union-attr]  # alive: reached via it
+                else:
+                    gxs = f.backward(*f._output_grads())
                 if type(gxs) is not tuple:
-                    gxs = (gxs,) if not isinstance(gxs, list) else tuple(gxs)
+                    gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
                 inputs = f.inputs
                 if len(gxs) != len(inputs):
                     raise ValueError(
                         f"{f.name}.backward returned {len(gxs)} gradient(s) for "
                         f"{len(inputs)} input(s)"
                     )
-                for i, (x, gx, need) in enumerate(zip(inputs, gxs, f.needs_input_grad)):
-                    if not need or gx is None:
-                        continue
-                    if not isinstance(gx, Variable):
-                        gx = _const(gx)
-                    if gx.shape != x.shape:
-                        raise ValueError(
-                            f"{f.name}.backward returned a gradient of shape {gx.shape} for "
-                            f"input {i} of shape {x.shape}"
-                        )
-                    if x.grad is None:
-                        x.grad = gx
-                    else:
-                        x.grad = x.grad + gx  # out of place: an earlier grad may be shared
-                    if x.creator is not None:
-                        push(x.creator)
+                i = 0
+                for need in f.needs_input_grad:
+                    if need:
+                        gx = gxs[i]
+                        if gx is not None:
+                            x = inputs[i]
+                            if not isinstance(gx, Variable):
+                                gx = _const(gx)
+                            if gx.data.shape != x.shape:
+                                raise ValueError(
+                                    f"{f.name}.backward returned a gradient of shape {gx.shape} "
+                                    f"for input {i} of shape {x.shape}"
+                                )
+                            if x.grad is None:
+                                x.grad = gx
+                            else:
+                                # Out of place: the old gradient may be shared with another node.
+                                x.grad = x.grad + gx
+                            c = x.creator
+                            if c is not None and id(c) not in seen:
+                                seen.add(id(c))
+                                heappush(heap, (-c.generation, count, c))
+                                count += 1
+                    i += 1
                 if not retain_grad:
-                    for ref in f.outputs:
-                        y = ref()
+                    for r in outputs:
+                        y = r()
                         if y is not None:
                             y.grad = None
         finally:

@@ -18,7 +18,11 @@ Batch = tuple[Any, Any]
 
 
 def _check_batch_size(owner: str, batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
         raise ValueError(f"{owner}: batch_size must be a positive int, got {batch_size!r}")
     return int(batch_size)
 
@@ -116,7 +120,7 @@ class DataLoader:
         while self._position < nb:
             i = self._position
             self._position += 1
-            yield self._to_device(_gather(self.dataset, order[i * bs:(i + 1) * bs]))
+            yield self._to_device(_gather(self.dataset, order[i * bs : (i + 1) * bs]))
 
     def _to_device(self, batch: Batch) -> Batch:
         x, t = batch
@@ -124,13 +128,13 @@ class DataLoader:
             return to_gpu(x), (None if t is None else to_gpu(t))
         return to_cpu(x), to_cpu(t)
 
-    def to_gpu(self) -> "DataLoader":
-        """Hand out batches on the GPU (through core's backend registry); fails now if none is usable."""
+    def to_gpu(self) -> DataLoader:
+        """Hand out batches on the GPU (via core's backend registry); fails now if there is none."""
         require_gpu(f"{type(self).__name__}.to_gpu")
         self.device = "gpu"
         return self
 
-    def to_cpu(self) -> "DataLoader":
+    def to_cpu(self) -> DataLoader:
         """Hand out batches as NumPy arrays (the default)."""
         self.device = "cpu"
         return self
@@ -163,12 +167,18 @@ class DataLoader:
             "shuffle": self.shuffle,
             "drop_last": self.drop_last,
         }
-        missing = [k for k in (*expected, "epochs_started", "position", "epoch_rng_state", "rng_state") if k not in state]
+        missing = [
+            k
+            for k in (*expected, "epochs_started", "position", "epoch_rng_state", "rng_state")
+            if k not in state
+        ]
         if missing:
             raise KeyError(f"{owner}: state is missing keys {missing}")
         wrong = {k: (state[k], v) for k, v in expected.items() if state[k] != v}
         if wrong:
-            detail = ", ".join(f"{k}={got!r} (this loader: {want!r})" for k, (got, want) in wrong.items())
+            detail = ", ".join(
+                f"{k}={got!r} (this loader: {want!r})" for k, (got, want) in wrong.items()
+            )
             raise ValueError(f"{owner}: state was saved from a different loader: {detail}")
         pos = state["position"]
         if not isinstance(pos, int) or not 0 <= pos <= len(self):
@@ -191,7 +201,8 @@ class DataLoader:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(dataset={type(self.dataset).__name__}(len={len(self.dataset)}), "
+            f"{type(self).__name__}(dataset={type(self.dataset).__name__}"
+            f"(len={len(self.dataset)}), "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
             f"device={self.device!r})"
         )

@@ -51,11 +51,15 @@ class Dataset:
 
     def __getitem__(self, index: Any) -> tuple[Any, Any]:
         if self.data is None:
-            raise TypeError(f"{type(self).__name__}.__getitem__: the dataset holds no data (prepare() set none)")
+            raise TypeError(
+                f"{type(self).__name__}.__getitem__: the dataset holds no data (prepare() set none)"
+            )
         if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
             n = len(self.data)
             if not -n <= index < n:
-                raise IndexError(f"{type(self).__name__}[{index}]: index out of range for {n} samples")
+                raise IndexError(
+                    f"{type(self).__name__}[{index}]: index out of range for {n} samples"
+                )
             x = self.data[index]
             if self.transform is not None:
                 x = self.transform(x)
@@ -83,11 +87,11 @@ class Dataset:
 def _batch_index(index: Any, owner: str) -> Any:
     if isinstance(index, slice):
         return index
-    idx = np.asarray(index) if not hasattr(index, "dtype") else index
-    if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
+    idx = index if isinstance(index, np.ndarray) else np.asarray(index)
+    if idx.ndim != 1 or not (idx.dtype.kind in "iu" or idx.size == 0):
         raise TypeError(
             f"{owner}.__getitem__: index must be an int, a slice or a 1-D integer array, "
-            f"got {type(index).__name__} of dtype {getattr(idx, 'dtype', None)} and shape {getattr(idx, 'shape', None)}"
+            f"got {type(index).__name__} of dtype {idx.dtype} and shape {idx.shape}"
         )
     return idx.astype(np.intp, copy=False)
 
@@ -108,7 +112,9 @@ class ArrayDataset(Dataset):
         target_transform: Transform | None = None,
     ) -> None:
         if label is not None and len(label) != len(data):
-            raise ValueError(f"ArrayDataset: data has {len(data)} samples but label has {len(label)}")
+            raise ValueError(
+                f"ArrayDataset: data has {len(data)} samples but label has {len(label)}"
+            )
         self._init_data, self._init_label = data, label
         super().__init__(train=True, transform=transform, target_transform=target_transform)
 

@@ -73,7 +73,7 @@ class RemoteFile:
             raise ValueError(f"RemoteFile: {self.filename!r} needs at least one checksum")
 
     def verify(self, raw: bytes, where: str = "") -> bytes:
-        """The decompressed content of ``raw`` if it matches a checksum, else :class:`ChecksumError`."""
+        """The decompressed content of ``raw`` if a checksum matches, else ChecksumError."""
         where = where or self.filename
         problems = []
         content: bytes | None = None
@@ -186,7 +186,9 @@ def fetch(
                 return _download(url, target / file.filename, file, timeout, progress)
             except (OSError, ValueError, http.client.HTTPException) as e:
                 tried.append(f"{url}: {_describe(e)}")
-    raise DatasetNotFoundError(_not_found_message(caller, file, dataset, mirrors, tried, target, download))
+    raise DatasetNotFoundError(
+        _not_found_message(caller, file, dataset, mirrors, tried, target, download)
+    )
 
 
 def _describe(e: BaseException) -> str:
@@ -206,7 +208,9 @@ def _not_found_message(
     target: Path,
     download: bool,
 ) -> str:
-    lines = [f"{caller}: could not find or download {file.filename!r} of dataset {dataset!r}. Tried:"]
+    lines = [
+        f"{caller}: could not find or download {file.filename!r} of dataset {dataset!r}. Tried:"
+    ]
     lines += [f"  - {t}" for t in tried]
     if not download:
         lines.append("  (download=False: no mirror was tried)")
@@ -225,7 +229,7 @@ def _download(
     url: str, dest: Path, file: RemoteFile, timeout: float, progress: bool | None
 ) -> bytes:
     """Fetch ``url`` into ``dest`` atomically; the verified content, or an exception and no file."""
-    from tqdm.auto import tqdm  # a declared dependency; imported here to keep import light
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]  # declared; imported when used
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
@@ -238,8 +242,13 @@ def _download(
             total = int(length) if length and length.isdigit() else None
             quiet = not sys.stderr.isatty() if progress is None else not progress
             with tqdm(
-                total=total, unit="B", unit_scale=True, desc=dest.name, leave=False,
-                disable=quiet, file=sys.stderr,
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=dest.name,
+                leave=False,
+                disable=quiet,
+                file=sys.stderr,
             ) as bar:
                 while chunk := resp.read(_CHUNK):
                     out.write(chunk)

@@ -79,8 +79,22 @@ class Compose(Transform):
         return x
 
     def apply_batch(self, xs: Any) -> Any:
+        # Track whether ``xs`` is an array this chain made (a copy, or a view of one): a
+        # step that can work in place (Normalize after ToFloat) then reuses its memory
+        # instead of allocating another batch-sized array. The caller's input never is.
+        owned = False
         for t in self.transforms:
-            xs = apply_batch(t, xs)
+            inplace = getattr(t, "apply_batch_inplace", None)
+            if owned and inplace is not None:
+                ys = inplace(xs)
+            else:
+                ys = apply_batch(t, xs)
+            if ys is not xs:
+                fresh = isinstance(ys, np.ndarray) and ys.base is None
+                owned = fresh or (
+                    owned and isinstance(ys, np.ndarray) and np.may_share_memory(ys, xs)
+                )
+            xs = ys
         return xs
 
 
@@ -136,24 +150,33 @@ class Normalize(Transform):
         array([0., 1.])
     """
 
-    def __init__(self, mean: float | Sequence[float] = 0.0, std: float | Sequence[float] = 1.0) -> None:
+    def __init__(
+        self, mean: float | Sequence[float] = 0.0, std: float | Sequence[float] = 1.0
+    ) -> None:
         m, s = np.asarray(mean, np.float64), np.asarray(std, np.float64)
         if m.ndim > 1 or s.ndim > 1:
-            raise ValueError(f"Normalize: mean and std must be scalars or 1-D, got shapes {m.shape}, {s.shape}")
+            raise ValueError(
+                f"Normalize: mean and std must be scalars or 1-D, got shapes {m.shape}, {s.shape}"
+            )
         if np.any(s == 0):
             raise ValueError(f"Normalize: std must be non-zero, got {std!r}")
         self.mean = mean
         self.std = std
         self._m, self._s = m, s
+        # The common scalar case, precomputed: this runs once per mini-batch.
+        self._scalar = (float(m), float(s)) if m.ndim == 0 and s.ndim == 0 else None
 
     def _apply(self, x: Any, axis: int) -> Any:
-        xp = get_array_module(x)
-        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-        m, s = self._m, self._s
-        if m.ndim == 0 and s.ndim == 0:
+        if self._scalar is not None:
             # Python floats are weak scalars: float32 data stays float32.
-            out = x - float(m) if m != 0 else x
-            return out / float(s) if s != 1 else out.astype(dtype, copy=False)
+            mean, std = self._scalar
+            out = x - mean if mean != 0.0 else x
+            if std != 1.0:
+                return out / std
+            return out if out.dtype.kind == "f" else out.astype(np.float64)
+        xp = get_array_module(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        m, s = self._m, self._s
         if x.ndim <= axis:
             raise ValueError(
                 f"Normalize: per-channel mean/std need a channel axis {axis}, got shape {x.shape}"
@@ -169,6 +192,17 @@ class Normalize(Transform):
 
     def apply_batch(self, xs: Any) -> Any:
         return self._apply(xs, 1)
+
+    def apply_batch_inplace(self, xs: Any) -> Any:
+        """Like ``apply_batch``, overwriting ``xs`` when it is floating (Compose's hook)."""
+        if self._scalar is None or xs.dtype.kind != "f":
+            return self._apply(xs, 1)
+        m, s = self._scalar
+        if m != 0.0:
+            xs -= m
+        if s != 1.0:
+            xs /= s
+        return xs
 
 
 class RandomHorizontalFlip(Transform):
@@ -197,7 +231,11 @@ class RandomCrop(Transform):
     """
 
     def __init__(
-        self, size: int | tuple[int, int], padding: int = 0, fill: float = 0, seed: int | None = None
+        self,
+        size: int | tuple[int, int],
+        padding: int = 0,
+        fill: float = 0,
+        seed: int | None = None,
     ) -> None:
         h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
         if h <= 0 or w <= 0:
@@ -213,7 +251,9 @@ class RandomCrop(Transform):
         need = 3 if batch else 2
         if x.ndim < need:
             what = "a batch" if batch else "a sample"
-            raise ValueError(f"RandomCrop: {what} needs at least {need} axes (..., H, W), got shape {x.shape}")
+            raise ValueError(
+                f"RandomCrop: {what} needs at least {need} axes (..., H, W), got shape {x.shape}"
+            )
         h, w = self.size
         H, W = x.shape[-2] + 2 * self.padding, x.shape[-1] + 2 * self.padding
         if h > H or w > W:
@@ -231,7 +271,7 @@ class RandomCrop(Transform):
         h, w = self.size
         top = int(self.rng.integers(0, x.shape[-2] - h + 1))
         left = int(self.rng.integers(0, x.shape[-1] - w + 1))
-        return x[..., top:top + h, left:left + w]
+        return x[..., top : top + h, left : left + w]
 
     def apply_batch(self, xs: Any) -> Any:
         padded = self._pad(xs, batch=True)

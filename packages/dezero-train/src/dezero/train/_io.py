@@ -12,12 +12,20 @@ from typing import IO
 __all__ = ["atomic_write", "atomic_write_text"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def _temp_beside(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Same folder, so os.replace is a rename within one file system (atomic).
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             yield f, tmp
     except BaseException:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from dezero.core.backend import backend_of
 from dezero.core.function import Function
 from dezero.core.variable import Variable
 
@@ -13,7 +13,7 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow"]
 
 def _unbroadcast(gx: Variable, x: Variable) -> Variable:
     """Sum a broadcast gradient back to the shape of input ``x``."""
-    if gx.shape != x.shape:
+    if gx.data.shape != x.shape:
         from dezero.core.ops.shape import sum_to
 
         return sum_to(gx, x.shape)
@@ -47,8 +47,9 @@ class Mul(Function):
     def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
         x0, x1 = self.inputs
         n0, n1 = self.needs_input_grad
-        gx0 = _unbroadcast(gy * x1, x0) if n0 else None
-        gx1 = _unbroadcast(gy * x0, x1) if n1 else None
+        # Mul() directly rather than ``*``: backward runs once per node, frames add up.
+        gx0 = _unbroadcast(Mul()(gy, x1), x0) if n0 else None
+        gx1 = _unbroadcast(Mul()(gy, x0), x1) if n1 else None
         return gx0, gx1
 
 
@@ -93,22 +94,13 @@ class Pow(Function):
         if n1:
             y = self.outputs[0]()
             y = y if y is not None else x0**x1
-            gx1 = _unbroadcast(gy * y * log(x0), x1)
+            c0 = x0.data
+            if type(c0) in (int, float):
+                # A Python-scalar base: its log stays a weak Python float (float32 stays).
+                gx1 = _unbroadcast(gy * y * math.log(c0), x1)
+            else:
+                gx1 = _unbroadcast(gy * y * log(x0), x1)
         return gx0, gx1
-
-
-def _check_operand(name: str, x: Any) -> None:
-    if isinstance(x, Variable) or isinstance(x, (int, float, complex, bool)):
-        return
-    try:
-        backend_of(x)
-    except TypeError:
-        raise TypeError(
-            f"{name}: unsupported operand of type {type(x).__name__}; expected a Variable, "
-            f"an array or a Python scalar"
-        ) from None
-    if x is None:
-        raise TypeError(f"{name}: unsupported operand None")
 
 
 def add(x0: Any, x1: Any) -> Variable:

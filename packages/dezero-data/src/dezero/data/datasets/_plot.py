@@ -8,7 +8,7 @@ import numpy as np
 
 
 def image_grid(images: np.ndarray, row: int, col: int) -> np.ndarray:
-    """Tile the first ``row * col`` images ``(N, C, H, W)`` into one ``(row*H, col*W[, C])`` image."""
+    """Tile the first ``row * col`` images ``(N, C, H, W)`` into one ``(row*H, col*W[, C])``."""
     if row <= 0 or col <= 0:
         raise ValueError(f"show: row and col must be positive, got row={row}, col={col}")
     n, c, h, w = images.shape

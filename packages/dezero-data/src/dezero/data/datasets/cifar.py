@@ -43,7 +43,9 @@ def parse_cifar10_tar(content: bytes, train: bool) -> tuple[np.ndarray, np.ndarr
                 raise ValueError(f"CIFAR10: archive member {name!r} is not a regular file")
             raw = np.frombuffer(f.read(), np.uint8)
             if raw.size == 0 or raw.size % _RECORD:
-                raise ValueError(f"CIFAR10: {name} holds {raw.size} bytes, not a multiple of {_RECORD}")
+                raise ValueError(
+                    f"CIFAR10: {name} holds {raw.size} bytes, not a multiple of {_RECORD}"
+                )
             records = raw.reshape(-1, _RECORD)
             labels.append(records[:, 0].astype(np.int64))
             images.append(records[:, 1:].reshape(-1, 3, 32, 32))
@@ -77,7 +79,9 @@ class CIFAR10(Dataset):
         timeout: float = DEFAULT_TIMEOUT,
         progress: bool | None = None,
     ) -> None:
-        self._fetch_args = dict(root=root, download=download, timeout=timeout, progress=progress)
+        self._fetch_args: dict[str, Any] = dict(
+            root=root, download=download, timeout=timeout, progress=progress
+        )
         self._mirrors = tuple(self.mirrors if mirrors is None else mirrors)
         super().__init__(train, transform, target_transform)
 
@@ -91,6 +95,16 @@ class CIFAR10(Dataset):
 
     @staticmethod
     def labels() -> dict[int, str]:
-        names = ["airplane", "automobile", "bird", "cat", "deer",
-                 "dog", "frog", "horse", "ship", "truck"]
+        names = [
+            "airplane",
+            "automobile",
+            "bird",
+            "cat",
+            "deer",
+            "dog",
+            "frog",
+            "horse",
+            "ship",
+            "truck",
+        ]
         return dict(enumerate(names))

@@ -57,8 +57,11 @@ class _IDXDataset(_MNISTFamily):
         timeout: float = DEFAULT_TIMEOUT,
         progress: bool | None = None,
     ) -> None:
-        self._fetch_args = dict(
-            root=root, download=download, timeout=timeout, progress=progress,
+        self._fetch_args: dict[str, Any] = dict(
+            root=root,
+            download=download,
+            timeout=timeout,
+            progress=progress,
             mirrors=tuple(self.mirrors if mirrors is None else mirrors),
         )
         super().__init__(train, transform, target_transform)
@@ -66,15 +69,22 @@ class _IDXDataset(_MNISTFamily):
     def prepare(self) -> None:
         owner = type(self).__name__
         images_file, labels_file = self.files["train" if self.train else "test"]
-        args = dict(self._fetch_args)
+        args: dict[str, Any] = dict(self._fetch_args)
         mirrors = args.pop("mirrors")
-        images = parse_idx(fetch(images_file, self.name, mirrors, caller=owner, **args), images_file.filename)
-        labels = parse_idx(fetch(labels_file, self.name, mirrors, caller=owner, **args), labels_file.filename)
+        images = parse_idx(
+            fetch(images_file, self.name, mirrors, caller=owner, **args), images_file.filename
+        )
+        labels = parse_idx(
+            fetch(labels_file, self.name, mirrors, caller=owner, **args), labels_file.filename
+        )
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-            raise ValueError(f"{owner}: {images_file.filename} holds {images.dtype} {images.shape}, expected uint8 (N, 28, 28)")
+            raise ValueError(
+                f"{owner}: {images_file.filename} holds {images.dtype} {images.shape}, "
+                "expected uint8 (N, 28, 28)"
+            )
         if labels.shape != (len(images),):
             raise ValueError(
-                f"{owner}: {labels_file.filename} holds {labels.shape[0] if labels.ndim else 0} labels "
+                f"{owner}: {labels_file.filename} holds labels of shape {labels.shape} "
                 f"for {len(images)} images"
             )
         self.data = images.reshape(-1, 1, 28, 28)
@@ -141,19 +151,41 @@ class FashionMNIST(_IDXDataset):
     # SHA-256 of the decompressed content, identical for the upstream and Debian's files.
     files = {
         "train": (
-            RemoteFile("train-images-idx3-ubyte.gz", sha256="c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-            RemoteFile("train-labels-idx1-ubyte.gz", sha256="bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+            RemoteFile(
+                "train-images-idx3-ubyte.gz",
+                sha256="c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            ),
+            RemoteFile(
+                "train-labels-idx1-ubyte.gz",
+                sha256="bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            ),
         ),
         "test": (
-            RemoteFile("t10k-images-idx3-ubyte.gz", sha256="5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-            RemoteFile("t10k-labels-idx1-ubyte.gz", sha256="0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+            RemoteFile(
+                "t10k-images-idx3-ubyte.gz",
+                sha256="5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            ),
+            RemoteFile(
+                "t10k-labels-idx1-ubyte.gz",
+                sha256="0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            ),
         ),
     }
 
     @staticmethod
     def labels() -> dict[int, str]:
-        names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        names = [
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ]
         return dict(enumerate(names))
 
 
@@ -167,7 +199,7 @@ class MNISTSample(_MNISTFamily):
 
     def prepare(self) -> None:
         part = "train" if self.train else "test"
-        ref = resources.files("dezero.data.datasets").joinpath("_data", "mnist_sample.npz")
+        ref = resources.files("dezero.data.datasets").joinpath("_data").joinpath("mnist_sample.npz")
         with ref.open("rb") as f, np.load(f, allow_pickle=False) as npz:
             self.data = npz[f"x_{part}"]
             self.label = npz[f"t_{part}"].astype(np.int64)

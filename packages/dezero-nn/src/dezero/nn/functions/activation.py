@@ -63,8 +63,20 @@ class ReLU(Function):
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy: Variable) -> Variable:
-        x = self.inputs[0].data
-        return gy * _const((x > 0).astype(gy.dtype))
+        return ReLUGrad(self.inputs[0].data > 0)(gy)
+
+
+class ReLUGrad(Function):
+    """``gy`` where the input was positive, else 0: linear in ``gy``, so its own backward."""
+
+    def __init__(self, mask: Any) -> None:
+        self.mask = mask
+
+    def forward(self, gy: Any) -> Any:
+        return gy * self.mask
+
+    def backward(self, ggx: Variable) -> Variable:
+        return ReLUGrad(self.mask)(ggx)
 
 
 def relu(x: Any) -> Variable:

@@ -84,7 +84,6 @@ class Conv2d(Function):
         self.col: Any = None
 
     def forward(self, x: Any, W: Any, b: Any = None) -> Any:
-        xp = get_array_module(x)
         kh, kw = W.shape[2:]
         col = _windows(x, kh, kw, *self.stride, *self.pad)
         # (N, OH, OW, C*KH*KW) @ (C*KH*KW, OC): one GEMM over every output pixel.
@@ -95,7 +94,9 @@ class Conv2d(Function):
             y += b
         if Config.enable_backprop:
             self.col = colm  # reused by the weight gradient (as Chainer does)
-        return xp.ascontiguousarray(y.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2))
+        # A channels-last array seen as (N, OC, OH, OW): copying it to NCHW would cost more
+        # than every later op gains; they all work on strided arrays.
+        return y.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2)
 
     def backward(self, gy: Variable) -> tuple[Variable | None, ...]:
         x, W = self.inputs[0], self.inputs[1]
@@ -133,8 +134,9 @@ class Conv2dGradW(Function):
             col = _windows(x, kh, kw, *self.stride, *self.pad)
             col = col.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
         self.col = None
-        gy2 = gy.transpose(1, 0, 2, 3).reshape(oc, n * oh * ow)
-        return (gy2 @ col).reshape(oc, c, kh, kw)
+        # A free view when gy is channels-last (as conv2d's own output is), a copy otherwise.
+        gy2 = gy.transpose(0, 2, 3, 1).reshape(n * oh * ow, oc)
+        return (gy2.T @ col).reshape(oc, c, kh, kw)
 
     def backward(self, ggW: Variable) -> tuple[Variable | None, Variable | None]:
         x, gy = self.inputs

@@ -47,10 +47,11 @@ class _Normalize(Function):
         xhat = xc * inv
         gx = ggamma = gbeta = None
         if nx:
-            g = reshape(gamma, self.gshape)
-            mean_gy = sum(gy, axes, keepdims=True) / m
-            mean_gyx = sum(gy * xhat, axes, keepdims=True) / m
-            gx = g * inv * (gy - mean_gy - xhat * mean_gyx)
+            # d = dL/dxhat; gamma may vary along the normalised axes (layer_norm).
+            d = gy * reshape(gamma, self.gshape)
+            mean_d = sum(d, axes, keepdims=True) / m
+            mean_dx = sum(d * xhat, axes, keepdims=True) / m
+            gx = inv * (d - mean_d - xhat * mean_dx)
         if ng:
             ggamma = reshape(sum_to(gy * xhat, self.gshape), gamma.shape)
         if nb:

@@ -8,8 +8,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dezero.core import backend as _backend
 from dezero.core import Parameter, Variable
+from dezero.core import backend as _backend
 from dezero.nn import io as _io
 
 __all__ = ["Layer", "LoadResult"]
@@ -190,7 +190,9 @@ class Layer:
                 raw = raw.data
             arr = np.asarray(_backend.to_cpu(raw))
             if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
-                raise TypeError(f"{cls}.load_state_dict: {name!r} has non-numeric dtype {arr.dtype}")
+                raise TypeError(
+                    f"{cls}.load_state_dict: {name!r} has non-numeric dtype {arr.dtype}"
+                )
             if cur is not None:
                 if tuple(arr.shape) != tuple(cur.shape):
                     raise ValueError(

@@ -1,0 +1,154 @@
+"""The backend registry: NumPy built in, plug-ins, transfers, GPU errors, scatter-add."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dezero.core import Variable, backend, get_array_module
+from dezero.core.backend import (
+    Backend,
+    GPUUnavailableError,
+    backend_of,
+    gpu_status,
+    register_backend,
+    require_gpu,
+    to_cpu,
+    to_device,
+    to_gpu,
+)
+
+
+@pytest.fixture
+def no_gpu_registry(monkeypatch):
+    """A registry holding NumPy alone, with entry points treated as loaded (none found)."""
+    monkeypatch.setattr(backend, "_backends", {"numpy": backend._NUMPY})
+    monkeypatch.setattr(backend, "_by_type", {np.ndarray: backend._NUMPY})
+    monkeypatch.setattr(backend, "_entry_points_loaded", True)
+
+
+def test_get_array_module():
+    assert get_array_module(np.ones(2)) is np
+    assert get_array_module(Variable(np.ones(2))) is np
+    assert get_array_module(1.0) is np
+    assert backend_of(np.float32(1)).name == "numpy"
+
+
+def test_backend_of_unknown_type():
+    with pytest.raises(TypeError, match="not an array of any registered backend"):
+        backend_of("abc")
+
+
+def test_numpy_backend_methods():
+    b = backend.get_backend("numpy")
+    a = np.zeros(4)
+    b.scatter_add(a, np.array([1, 1, 3]), np.array([1.0, 2.0, 5.0]))
+    np.testing.assert_array_equal(a, [0.0, 3.0, 0.0, 5.0])
+    assert b.device(a) == "cpu" and not b.is_gpu and b.available() == (True, "")
+    assert b.to_numpy(a) is a or np.array_equal(b.to_numpy(a), a)
+
+
+def test_get_backend_unknown(no_gpu_registry):
+    with pytest.raises(KeyError, match="no backend named 'nope'"):
+        backend.get_backend("nope")
+
+
+def test_register_backend_validates():
+    with pytest.raises(TypeError, match="register_backend"):
+        register_backend("cupy")  # type: ignore[arg-type]
+
+
+def test_to_cpu_and_to_device_cpu():
+    a = np.ones(3)
+    assert to_cpu(a) is a and to_cpu(None) is None
+    assert isinstance(to_cpu(np.float64(2.0)), np.ndarray)
+    assert to_device(a, "cpu") is a
+    with pytest.raises(ValueError, match="to_device"):
+        to_device(a, "tpu")
+
+
+def test_to_gpu_without_backend_names_dezero_cuda(no_gpu_registry):
+    ok, reason = gpu_status()
+    assert not ok and "dezero-cuda" in reason
+    with pytest.raises(GPUUnavailableError, match="dezero-cuda"):
+        to_gpu(np.ones(2))
+    with pytest.raises(GPUUnavailableError, match="dezero-cuda"):
+        Variable(np.ones(2)).to_gpu()
+    with pytest.raises(GPUUnavailableError, match="my_caller"):
+        require_gpu("my_caller")
+    with pytest.raises(GPUUnavailableError):
+        to_device(np.ones(2), "cuda:0")
+
+
+class _BrokenGPU(Backend):
+    name = "broken-gpu"
+    is_gpu = True
+
+    def is_array(self, x):
+        return False
+
+    def available(self):
+        raise RuntimeError("driver exploded")
+
+
+class _HostGPU(Backend):
+    """A pretend GPU whose arrays are NumPy arrays flagged by a subclass."""
+
+    name = "pretend-gpu"
+    is_gpu = True
+
+    class Arr(np.ndarray):
+        pass
+
+    @property
+    def xp(self):
+        return np
+
+    def is_array(self, x):
+        return isinstance(x, _HostGPU.Arr)
+
+    def device(self, x):
+        return "cuda:0"
+
+    def from_numpy(self, a, device=None):
+        return np.array(a).view(_HostGPU.Arr)
+
+    def to_numpy(self, a):
+        return np.array(a).view(np.ndarray)
+
+
+def test_gpu_status_survives_broken_backend(no_gpu_registry):
+    register_backend(_BrokenGPU())
+    ok, reason = gpu_status()
+    assert not ok and "driver exploded" in reason
+
+
+def test_transfer_through_registered_gpu_backend(no_gpu_registry):
+    register_backend(_HostGPU())
+    assert gpu_status() == (True, "")
+    v = Variable(np.arange(3.0))
+    (v * 2.0).sum().backward()
+    v.to_gpu()
+    assert isinstance(v.data, _HostGPU.Arr) and isinstance(v.grad.data, _HostGPU.Arr)
+    assert backend.device_of(v) == "cuda:0"
+    v.to_cpu()
+    assert type(v.data) is np.ndarray and type(v.grad.data) is np.ndarray
+    np.testing.assert_array_equal(v.data, [0.0, 1.0, 2.0])
+
+
+def test_entry_points_are_loaded(monkeypatch, no_gpu_registry):
+    monkeypatch.setattr(backend, "_entry_points_loaded", False)
+
+    class EP:
+        def load(self):
+            return _HostGPU
+
+    class Missing:
+        def load(self):
+            raise ImportError("cupy missing")
+
+    import importlib.metadata as md
+
+    monkeypatch.setattr(md, "entry_points", lambda group: [Missing(), EP()])
+    assert gpu_status()[0] is True
+    assert backend.get_backend("pretend-gpu").is_gpu

@@ -1,0 +1,179 @@
+"""Function: user-defined ops with DeZero's signature, needs_input_grad, errors, devices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dezero.core import Function, Variable, backend, mul
+from dezero.core.backend import Backend, DeviceMismatchError
+from dezero.core.ops import arithmetic
+
+
+class Square(Function):
+    def forward(self, x):
+        return x**2
+
+    def backward(self, gy):
+        return 2 * self.inputs[0] * gy
+
+
+class Affine(Function):
+    """y = a * x + b, with a DeZero-style backward that returns all three gradients."""
+
+    def forward(self, x, a, b):
+        return a * x + b
+
+    def backward(self, gy):
+        x, a, b = self.inputs
+        self.seen_needs = self.needs_input_grad
+        return gy * a, gy * x, gy
+
+
+def test_user_function_dezero_signature():
+    x = Variable(np.array(3.0))
+    y = Square()(x)
+    y.backward()
+    assert float(y.data) == 9.0 and float(x.grad.data) == 6.0
+    assert y.creator.inputs[0] is x and y.creator.outputs[0]() is y
+
+
+def test_unneeded_gradients_are_dropped():
+    f = Affine()
+    x = Variable(np.array([1.0, 2.0]))
+    a = np.array([3.0, 4.0])  # raw array: a constant
+    y = f(x, a, 5.0)
+    y.sum().backward()
+    assert f.seen_needs == (True, False, False)
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+
+
+def test_backward_returning_list_or_single():
+    class TwoIn(Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, gy):
+            a, b = self.inputs
+            return [gy * b, gy * a]
+
+    a, b = Variable(np.array(2.0)), Variable(np.array(5.0))
+    TwoIn()(a, b).backward()
+    assert float(a.grad.data) == 5.0 and float(b.grad.data) == 2.0
+
+
+def test_multiple_outputs_unused_output_gets_zero_gradient():
+    class Split(Function):
+        def forward(self, x):
+            return x[:2].copy(), x[2:].copy()
+
+        def backward(self, g0, g1):
+            from dezero.core import reshape  # noqa: F401  (formulas use Variable ops)
+
+            xp = np
+            return Variable(xp.concatenate([g0.data, g1.data]))
+
+    x = Variable(np.arange(5.0))
+    y0, y1 = Split()(x)
+    (y0 * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 0.0, 0.0, 0.0])
+
+
+def test_wrongly_shaped_gradient_names_the_function():
+    class Bad(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            return Variable(np.ones(7))
+
+    with pytest.raises(ValueError) as e:
+        Bad()(Variable(np.ones(3))).backward()
+    assert "Bad" in str(e.value) and "(7,)" in str(e.value) and "(3,)" in str(e.value)
+
+
+def test_wrong_number_of_gradients_names_the_function():
+    class Short(Function):
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, gy):
+            return (gy,)
+
+    with pytest.raises(ValueError, match="Short.backward returned 1 gradient"):
+        Short()(Variable(np.ones(2)), Variable(np.ones(2))).backward()
+
+
+def test_builtin_mul_skips_unneeded_product(monkeypatch):
+    calls = []
+    original = arithmetic.Mul.forward
+
+    def spy(self, a, b):
+        calls.append(1)
+        return original(self, a, b)
+
+    monkeypatch.setattr(arithmetic.Mul, "forward", spy)
+    x = Variable(np.ones(3))
+    y = mul(x, np.full(3, 2.0))
+    calls.clear()
+    y.backward()
+    assert len(calls) == 1  # gy * c only
+    y = mul(x, Variable(np.full(3, 2.0)))
+    calls.clear()
+    y.backward()
+    assert len(calls) == 2
+
+
+# ---------------------------------------------------------------- devices
+class FakeArray(np.ndarray):
+    """A NumPy array subclass standing for an array on another device."""
+
+
+class FakeBackend(Backend):
+    name = "fake"
+
+    @property
+    def xp(self):
+        return np
+
+    def is_array(self, x):
+        return isinstance(x, FakeArray)
+
+    def device(self, x):
+        return "fake:0"
+
+    def from_numpy(self, a, device=None):
+        return np.asarray(a).view(FakeArray)
+
+    def to_numpy(self, a):
+        return np.asarray(a).view(np.ndarray)
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    monkeypatch.setattr(backend, "_backends", dict(backend._backends))
+    monkeypatch.setattr(backend, "_by_type", dict(backend._by_type))
+    b = backend.register_backend(FakeBackend())
+    yield b
+    assert "fake" in backend._backends  # the registry copy is dropped by monkeypatch
+
+
+def test_device_mismatch_names_function_and_devices(fake_backend):
+    a = Variable(np.ones(3))
+    f = Variable(np.ones(3).view(FakeArray))
+    with pytest.raises(DeviceMismatchError) as e:
+        a + f
+    msg = str(e.value)
+    assert "Add" in msg and "cpu" in msg and "fake:0" in msg
+    with pytest.raises(DeviceMismatchError, match="MatMul"):
+        Variable(np.ones((2, 2))) @ Variable(np.ones((2, 2)).view(FakeArray))
+
+
+def test_same_foreign_device_is_fine(fake_backend):
+    f = Variable(np.ones(3).view(FakeArray))
+    y = f * 2.0 + f
+    np.testing.assert_array_equal(np.asarray(y.data), [3.0, 3.0, 3.0])
+
+
+def test_fake_backend_removed_after_test():
+    assert "fake" not in backend._backends

@@ -1,0 +1,166 @@
+"""The ``dezero-train`` command: the paper's MLP experiment, end to end, with the Trainer."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser", "shadowing_problem"]
+
+DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "spiral")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+_DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}  # DeZero's defaults
+
+
+def shadowing_problem() -> str | None:
+    """A message when the ``dezero`` name is a regular package (the original DeZero).
+
+    This project's ``dezero`` is a PEP 420 namespace: it has no ``__init__.py``, so its
+    ``__file__`` is None. A ``dezero/__init__.py`` (``pip install dezero``, or a DeZero
+    checkout in the working folder) hides ``dezero.core``, ``dezero.nn`` and the rest.
+    """
+    mod = sys.modules.get("dezero")
+    if mod is not None:
+        origin = getattr(mod, "__file__", None)
+    else:
+        try:
+            spec = importlib.util.find_spec("dezero")
+        except (ImportError, ValueError):
+            return None
+        origin = spec.origin if spec is not None and spec.has_location else None
+    if not origin:
+        return None
+    return (
+        f"dezero-train: the 'dezero' being imported is a regular package ({origin}), most "
+        f"likely the original DeZero, and it hides this project's dezero.core, dezero.nn, "
+        f"dezero.data and dezero.train.\n"
+        f"Fix: 'pip uninstall dezero' (then 'pip install --force-reinstall dezero-train' "
+        f"if it shared a folder with this project), or run from a folder without a "
+        f"'dezero/' directory."
+    )
+
+
+def _gpu_arg(value: str) -> bool | str:
+    v = value.lower()
+    if v in ("auto",):
+        return "auto"
+    if v in ("true", "yes", "1", "on"):
+        return True
+    if v in ("false", "no", "0", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"--gpu takes auto, true or false, not {value!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dezero-train",
+        description="Train the paper's MLP (784-H-10, sigmoid) with the dezero Trainer; "
+        "writes history.csv, history.png, weights.npz and checkpoint.npz to --out.",
+    )
+    p.add_argument("--dataset", choices=DATASETS, default="mnist-sample",
+                   help="mnist-sample (bundled, offline; default), mnist, fashion-mnist, spiral")
+    p.add_argument("--epochs", type=int, default=5, help="epochs to train (default 5)")
+    p.add_argument("--hidden", type=int, default=1000, help="hidden units (default 1000)")
+    p.add_argument("--batch-size", type=int, default=100, help="mini-batch size (default 100)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: sgd/momentum 0.01, adam 0.001)")
+    p.add_argument("--gpu", type=_gpu_arg, default="auto",
+                   help="auto (GPU when usable; default), true (GPU or fail), false")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", default="results", help="output folder (default results/)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder holding the MNIST/Fashion-MNIST .gz files")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from <out>/checkpoint.npz")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    return p
+
+
+def _datasets(name: str, data_dir: str | None) -> tuple[Any, Any, int]:
+    from dezero.data import datasets
+
+    if name == "mnist-sample":
+        return datasets.MNISTSample(train=True), datasets.MNISTSample(train=False), 10
+    if name == "spiral":
+        return datasets.Spiral(train=True), datasets.Spiral(train=False), 3
+    cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+    return cls(train=True, root=data_dir), cls(train=False, root=data_dir), 10
+
+
+def _optimizer(name: str, lr: float | None) -> Any:
+    from dezero.nn import optimizers
+
+    rate = _DEFAULT_LR[name] if lr is None else lr
+    if name == "sgd":
+        return optimizers.SGD(lr=rate)
+    if name == "momentum":
+        return optimizers.MomentumSGD(lr=rate)
+    return optimizers.Adam(alpha=rate)
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Train as ``args`` say; return the output folder."""
+    import dezero.nn.functions as F
+    from dezero.data import DataLoader
+    from dezero.nn.models import MLP
+    from dezero.train import Checkpoint, CSVLogger, Trainer
+
+    for flag, value in (("--epochs", args.epochs), ("--hidden", args.hidden),
+                        ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise ValueError(f"dezero-train: {flag} must be a positive integer, got {value}")
+    out = Path(args.out)
+    if args.resume and not (out / "checkpoint.npz").is_file():
+        raise FileNotFoundError(
+            f"dezero-train: --resume needs {out / 'checkpoint.npz'}, which does not exist; "
+            f"run once without --resume (same --out) first"
+        )
+    train_set, test_set, n_classes = _datasets(args.dataset, args.data_dir)
+    train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
+    test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
+    model = MLP((args.hidden, n_classes))
+    optimizer = _optimizer(args.optimizer, args.lr).setup(model)
+    trainer = Trainer(
+        model, F.softmax_cross_entropy, optimizer, train_loader, test_loader,
+        gpu=args.gpu, out=out, seed=args.seed,
+        callbacks=[CSVLogger("history.csv"), Checkpoint("checkpoint.npz")],
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"dezero-train: {args.dataset} ({len(train_set)} train / {len(test_set)} test), "
+              f"MLP {args.hidden}-{n_classes}, {args.optimizer}, device {trainer.device}",
+              flush=True)
+    trainer.fit(args.epochs, resume=args.resume)
+    trainer.history.to_csv(out / "history.csv")
+    plot = trainer.plot(out / "history.png", show=False)
+    model.save_weights(out / "weights.npz")
+    if not args.quiet:
+        print(f"wrote {out / 'history.csv'}, {plot}, {out / 'weights.npz'}", flush=True)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dezero-train`` and ``python -m dezero.train``; returns the exit code."""
+    problem = shadowing_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    args = build_parser().parse_args(argv)
+    from dezero.core.backend import GPUUnavailableError
+    from dezero.train.checkpoint import CheckpointError
+
+    try:
+        run(args)
+    except (GPUUnavailableError, CheckpointError, FileNotFoundError, OSError, ValueError) as e:
+        # Expected failures (no GPU, dataset not found, bad checkpoint): a message, no trace.
+        print(f"dezero-train: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dezero-train: interrupted; continue with --resume", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,181 @@
+"""Checkpoints: exact resume after SIGKILL, atomic writes, refusal of another model's file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dezero.core import random as drandom
+from dezero.train import Checkpoint, CheckpointError, Trainer
+from dezero.train import checkpoint as ckmod
+from dezero.train.checkpoint import read_checkpoint
+
+JOB = Path(__file__).with_name("resume_job.py")
+
+
+def _run(out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(JOB), str(out), *args],
+        capture_output=True, text=True, timeout=120, env=os.environ.copy(),
+    )
+
+
+def _final(out: Path) -> tuple[dict[str, np.ndarray], list[dict]]:
+    with np.load(out / "final.npz", allow_pickle=False) as z:
+        weights = {k: z[k] for k in z.files}
+    records = json.loads((out / "final.json").read_text())["records"]
+    for r in records:
+        r.pop("time")  # wall-clock, the one thing allowed to differ
+    return weights, records
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("uninterrupted")
+    r = _run(out)
+    assert r.returncode == 0, r.stderr
+    return _final(out)
+
+
+def _assert_same(out: Path, uninterrupted) -> None:
+    weights, records = _final(out)
+    ref_w, ref_r = uninterrupted
+    assert sorted(weights) == sorted(ref_w) == ["l1.W", "l1.b", "l2.W", "l2.b"]
+    for k in ref_w:
+        assert weights[k].dtype == ref_w[k].dtype
+        assert np.array_equal(weights[k], ref_w[k]), f"{k} differs after resume"
+    assert records == ref_r
+
+
+# 10 batches per epoch, 3 epochs, checkpoints every 4 updates and at each epoch end.
+# 3: killed before any checkpoint; 9: mid-epoch, last checkpoint at 8; 10: after the
+# epoch's last batch, before its end (evaluation, history); 12: right after a checkpoint;
+# 20: checkpoint taken at the last batch of epoch 2 (loader at its end) then killed;
+# 27: mid-epoch 3, checkpoint at 24 after the epoch-2 one.
+@pytest.mark.parametrize("kill_at", [3, 9, 10, 12, 20, 27])
+def test_sigkill_then_resume_is_bit_for_bit_equal(tmp_path, uninterrupted, kill_at):
+    r = _run(tmp_path, "--kill-at", str(kill_at))
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
+    assert not (tmp_path / "final.npz").exists()
+    if kill_at >= 4:
+        _, meta = read_checkpoint(tmp_path / "checkpoint.npz")
+        assert meta["iteration"] == kill_at // 4 * 4
+    r = _run(tmp_path, "--resume")
+    assert r.returncode == 0, r.stderr
+    _assert_same(tmp_path, uninterrupted)
+
+
+def test_killed_twice_then_resumed(tmp_path, uninterrupted):
+    assert _run(tmp_path, "--kill-at", "9").returncode == -signal.SIGKILL
+    assert _run(tmp_path, "--resume", "--kill-at", "22").returncode == -signal.SIGKILL
+    _, meta = read_checkpoint(tmp_path / "checkpoint.npz")
+    assert (meta["epoch"], meta["iteration"], meta["iteration_in_epoch"]) == (2, 20, 0)
+    assert _run(tmp_path, "--resume").returncode == 0
+    _assert_same(tmp_path, uninterrupted)
+
+
+def test_killed_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, uninterrupted):
+    # The 3rd write is the checkpoint of iteration 10 (4, 8, then 10 at the epoch end).
+    r = _run(tmp_path, "--kill-in-write", "3")
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    _, meta = read_checkpoint(tmp_path / "checkpoint.npz")
+    assert meta["iteration"] == 8
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1  # the half-done temporary file, never the real name
+    assert _run(tmp_path, "--resume").returncode == 0
+    _assert_same(tmp_path, uninterrupted)
+
+
+# ---- in-process checks with the tiny net ------------------------------------------------
+def _trainer(tiny, out, n_hidden=8, names=("W1", "b1", "W2", "b2"), **kw):
+    x, t = tiny.data(64, seed=1)
+    net = tiny.Net(n_hidden=n_hidden, names=names)
+    opt = tiny.SGD(lr=0.1).setup(net)
+    return Trainer(net, tiny.loss, opt, tiny.ListLoader(x, t, 16), gpu=False, out=out,
+                   metrics={"acc": tiny.acc}, progress=False, **kw)
+
+
+def test_a_failed_write_leaves_the_previous_checkpoint(tiny, tmp_path, monkeypatch):
+    tr = _trainer(tiny, tmp_path, callbacks=[Checkpoint()])
+    tr.fit(1)
+    _, before = read_checkpoint(tmp_path / "checkpoint.npz")
+
+    def crash(f, **arrays):
+        f.write(b"PK\x03\x04 half an archive")
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(ckmod.np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        tr.fit(2)
+    monkeypatch.undo()
+    _, after = read_checkpoint(tmp_path / "checkpoint.npz")
+    assert after == before and after["epoch"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]
+
+
+@pytest.mark.parametrize(
+    "other, words",
+    [
+        ({"n_hidden": 5}, ["shape mismatch", "W1", "(2, 8)", "(2, 5)"]),
+        ({"names": ("A", "b1", "W2", "b2")}, ["missing parameters ['A']",
+                                              "unexpected parameters ['W1']"]),
+    ],
+)
+def test_another_models_checkpoint_is_refused_before_anything_changes(
+    tiny, tmp_path, other, words
+):
+    src = _trainer(tiny, tmp_path / "a", callbacks=[Checkpoint()])
+    src.fit(2)
+    dst = _trainer(tiny, tmp_path / "b", **other)
+    dst.fit(1)
+    weights = dst.model.state_dict()
+    opt_state = dst.optimizer.state_dict()
+    rng = drandom.get_state()
+    loop = dst._loop_state()
+    with pytest.raises(CheckpointError) as info:
+        dst.fit(3, resume=tmp_path / "a" / "checkpoint.npz")
+    msg = str(info.value)
+    for w in words:
+        assert w in msg, msg
+    assert "nothing was changed" in msg
+    for k, v in dst.model.state_dict().items():
+        assert np.array_equal(v, weights[k])
+    assert dst.optimizer.state_dict().keys() == opt_state.keys()
+    for k, v in dst.optimizer.state_dict().items():
+        assert np.array_equal(v, opt_state[k])
+    assert drandom.get_state() == rng
+    assert len(dst.history) == 1 and dst.epoch == 1
+    assert dst._loop_state()["iteration"] == loop["iteration"]
+
+
+def test_not_a_checkpoint_is_refused(tiny, tmp_path):
+    np.savez(tmp_path / "weights.npz", W1=np.zeros((2, 8)))
+    (tmp_path / "junk.npz").write_bytes(b"not a zip at all")
+    tr = _trainer(tiny, tmp_path)
+    with pytest.raises(CheckpointError, match="no '__meta__' entry"):
+        tr.load_checkpoint(tmp_path / "weights.npz")
+    with pytest.raises(CheckpointError, match="not a readable .npz"):
+        tr.load_checkpoint(tmp_path / "junk.npz")
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        tr.fit(1, resume=True)
+
+
+def test_checkpoint_holds_no_pickles_and_documented_layout(tiny, tmp_path):
+    tr = _trainer(tiny, tmp_path, callbacks=[Checkpoint(every_n_iters=3)])
+    tr.fit(1)
+    with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as z:
+        names = sorted(z.files)
+        assert all(z[k].dtype != object for k in names)
+    assert {"model/W1", "model/b2", "optimizer/t", "optimizer/state/W1/v", "__meta__"} <= set(
+        names
+    )
+    _, meta = read_checkpoint(tmp_path / "checkpoint.npz")
+    assert meta["epoch"] == 1 and meta["iteration"] == 4 and meta["iteration_in_epoch"] == 0
+    assert meta["random"] == drandom.get_state()

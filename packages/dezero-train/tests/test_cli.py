@@ -1,0 +1,76 @@
+"""The dezero-train command: outputs, resume, GPU refusal and the shadowing message."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import types
+
+import pytest
+
+from dezero.core import backend
+from dezero.train import cli
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_spiral_run_writes_history_plot_weights_and_resumes(tmp_path, capsys):
+    out = tmp_path / "res"
+    args = ["--dataset", "spiral", "--hidden", "10", "--optimizer", "adam", "--lr", "0.05",
+            "--batch-size", "30", "--gpu", "false", "--out", str(out)]
+    assert cli.main([*args, "--epochs", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "epoch 1/2  loss" in text and "epoch 2/2  loss" in text
+    for name in ("history.csv", "history.png", "weights.npz", "checkpoint.npz"):
+        assert (out / name).is_file(), name
+    assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first = _rows(out / "history.csv")
+    assert [r["epoch"] for r in first] == ["1", "2"]
+
+    assert cli.main([*args, "--epochs", "4", "--resume"]) == 0
+    rows = _rows(out / "history.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert rows[:2] == first  # the first two epochs are the checkpoint's, untouched
+    assert "epoch 3/4" in capsys.readouterr().out
+
+
+def test_resume_without_checkpoint_and_bad_numbers_are_reported(tmp_path, capsys):
+    assert cli.main(["--dataset", "spiral", "--out", str(tmp_path), "--resume"]) == 1
+    assert "--resume needs" in capsys.readouterr().err
+    assert cli.main(["--dataset", "spiral", "--out", str(tmp_path), "--epochs", "0"]) == 1
+    assert "--epochs must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--gpu", "maybe"])
+
+
+def test_gpu_true_without_a_gpu_says_why(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(backend, "gpu_status", lambda: (False, "no CUDA device answers"))
+    code = cli.main(["--dataset", "spiral", "--hidden", "4", "--gpu", "true",
+                     "--out", str(tmp_path), "--quiet"])
+    assert code == 1
+    assert "no CUDA device answers" in capsys.readouterr().err
+
+
+def test_original_dezero_shadowing_the_namespace_is_explained(monkeypatch, capsys):
+    fake = types.ModuleType("dezero")
+    fake.__file__ = "/somewhere/site-packages/dezero/__init__.py"
+    monkeypatch.setitem(sys.modules, "dezero", fake)
+    assert cli.main(["--dataset", "spiral"]) == 2
+    err = capsys.readouterr().err
+    assert "pip uninstall dezero" in err and "/somewhere/site-packages/dezero" in err
+
+
+def test_namespace_dezero_is_not_reported():
+    assert cli.shadowing_problem() is None
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "dezero.train", "--help"], capture_output=True, text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0 and "--dataset" in r.stdout and "mnist-sample" in r.stdout
