@@ -211,8 +211,8 @@ def bench_memory() -> None:
 def main() -> None:
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cpus")
     bench_overhead()
+    bench_memory()  # before scaling: ru_maxrss is the process's peak so far
     bench_scaling()
-    bench_memory()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -27,10 +28,14 @@ def _check_batch_size(owner: str, batch_size: Any) -> int:
     return int(batch_size)
 
 
-def _gather(dataset: Any, idx: np.ndarray) -> Batch:
-    """The batch ``idx`` of ``dataset``: one fancy index when it can, else sample by sample."""
+def _gatherer(dataset: Any) -> Callable[[np.ndarray], Batch]:
+    """How to fetch a batch from ``dataset``: one fancy index when it can, else sample by sample."""
     if isinstance(dataset, Dataset) and dataset.batchable:
-        return dataset[idx]
+        return dataset.__getitem__
+    return functools.partial(_gather_samples, dataset)
+
+
+def _gather_samples(dataset: Any, idx: np.ndarray) -> Batch:
     samples = [dataset[int(i)] for i in idx]
     xs = [s[0] for s in samples]
     ts = [s[1] for s in samples]
@@ -117,15 +122,18 @@ class DataLoader:
         self._resume = False
         order, bs, nb = self._order, self.batch_size, len(self)
         assert order is not None
+        gather = _gatherer(self.dataset)
         while self._position < nb:
             i = self._position
             self._position += 1
-            yield self._to_device(_gather(self.dataset, order[i * bs : (i + 1) * bs]))
+            yield self._to_device(gather(order[i * bs : (i + 1) * bs]))
 
     def _to_device(self, batch: Batch) -> Batch:
         x, t = batch
         if self.device == "gpu":
             return to_gpu(x), (None if t is None else to_gpu(t))
+        if type(x) is np.ndarray and (t is None or type(t) is np.ndarray):
+            return batch
         return to_cpu(x), to_cpu(t)
 
     def to_gpu(self) -> DataLoader:
@@ -238,8 +246,9 @@ class SeqDataLoader(DataLoader):
             self._new_epoch()
         self._resume = False
         jump = len(self)
+        gather = _gatherer(self.dataset)
         starts = np.arange(self.batch_size) * jump
         while self._position < jump:
             k = self._position
             self._position += 1
-            yield self._to_device(_gather(self.dataset, starts + k))
+            yield self._to_device(gather(starts + k))

@@ -69,7 +69,9 @@ class Dataset:
             if self.target_transform is not None:
                 t = self.target_transform(t)
             return x, t
-        idx = _batch_index(index, type(self).__name__)
+        if not (type(index) is np.ndarray and index.ndim == 1 and index.dtype.kind in "iu"):
+            index = _batch_index(index, type(self).__name__)  # the loader's indices skip this
+        idx = index
         xs = apply_batch(self.transform, self.data[idx])
         if self.label is None:
             return xs, None
@@ -93,7 +95,7 @@ def _batch_index(index: Any, owner: str) -> Any:
             f"{owner}.__getitem__: index must be an int, a slice or a 1-D integer array, "
             f"got {type(index).__name__} of dtype {idx.dtype} and shape {idx.shape}"
         )
-    return idx.astype(np.intp, copy=False)
+    return idx if idx.dtype.kind in "iu" else idx.astype(np.intp)
 
 
 class ArrayDataset(Dataset):

@@ -34,6 +34,10 @@ __all__ = [
 class Transform:
     """A transform of one sample (``__call__``) and of a batch (``apply_batch``)."""
 
+    #: Optional ``apply_batch`` that may overwrite its input; Compose calls it on arrays
+    #: it made itself. None: this transform has none.
+    apply_batch_inplace: Callable[[Any], Any] | None = None
+
     def __call__(self, x: Any) -> Any:
         raise NotImplementedError
 
