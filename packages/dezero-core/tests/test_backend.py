@@ -152,3 +152,30 @@ def test_entry_points_are_loaded(monkeypatch, no_gpu_registry):
     monkeypatch.setattr(md, "entry_points", lambda group: [Missing(), EP()])
     assert gpu_status()[0] is True
     assert backend.get_backend("pretend-gpu").is_gpu
+
+
+def test_get_array_module_accepts_numpy_scalars():
+    # np.generic has a ``.data`` buffer attribute: it must not be taken for a Variable's data.
+    import numpy as np
+
+    from dezero.core.backend import device_of, get_array_module
+
+    assert get_array_module(np.float32(1.5)) is np
+    assert get_array_module(np.int64(3)) is np
+    assert device_of(np.float64(2.0)) == "cpu"
+
+
+def test_get_array_module_does_not_unwrap_foreign_arrays_data_attribute():
+    # CuPy arrays carry ``.data`` (a memory pointer): only Variables may be unwrapped.
+    import numpy as np
+
+    from dezero.core import Variable
+    from dezero.core.backend import _unwrap
+
+    class Pointerish(np.ndarray):
+        pass
+
+    a = np.zeros(2).view(Pointerish)
+    assert _unwrap(a) is a
+    v = Variable(np.zeros(3))
+    assert _unwrap(v) is v.data

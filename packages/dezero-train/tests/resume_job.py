@@ -24,8 +24,7 @@ import dezero.nn.layers as L
 from dezero.data import ArrayDataset, DataLoader
 from dezero.nn import Model
 from dezero.nn.optimizers import Adam, StepLR
-from dezero.train import Callback, Checkpoint, LRScheduler, Trainer
-from dezero.train import _io
+from dezero.train import Callback, Checkpoint, LRScheduler, Trainer, _io
 
 EPOCHS = 3
 EVERY = 4

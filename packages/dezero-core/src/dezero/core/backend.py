@@ -181,14 +181,27 @@ def is_array(x: Any) -> bool:
     return not (x is None or isinstance(x, (bool, int, float, complex)))
 
 
+def _unwrap(x: Any) -> Any:
+    """The array inside a Variable; anything else passes through.
+
+    Arrays have a ``.data`` attribute of their own (a buffer, a CuPy memory pointer),
+    so a Variable is recognised by its ``creator`` attribute, not by ``.data``.
+    """
+    if type(x) in _by_type or isinstance(x, np.generic):
+        return x
+    if hasattr(x, "creator") and hasattr(x, "data"):
+        return x.data
+    return x
+
+
 def get_array_module(x: Any) -> ModuleType:
     """The array module (``numpy``, ``cupy``...) for ``x``, a Variable or an array."""
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    data = _unwrap(x)
     return backend_of(data).xp
 
 
 def device_of(x: Any) -> str:
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    data = _unwrap(x)
     return backend_of(data).device(data)
 
 

@@ -73,9 +73,11 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> Path:
     for i, cb in enumerate(trainer.callbacks):
         state = _split(cb.state_dict(), f"callbacks/{i}", arrays)
         callbacks.append({"class": type(cb).__name__, "state": state})
+    sources: list[tuple[str, Any]] = [("train", trainer.train_loader),
+                                      ("test", trainer.test_loader)]
     loaders = {
         name: loader.state_dict() if callable(getattr(loader, "state_dict", None)) else None
-        for name, loader in (("train", trainer.train_loader), ("test", trainer.test_loader))
+        for name, loader in sources
     }
     meta = {
         "format": FORMAT,
@@ -88,7 +90,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> Path:
     arrays[_META] = np.array(json.dumps(meta))
 
     def write(f: Any) -> None:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub misreads **kwargs
 
     return atomic_write(path, write)
 
@@ -176,7 +178,9 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> dict[str,
             ) from e
         trainer.optimizer.load_state_dict(opt_sd)
         _load_callbacks(trainer, saved_cbs, arrays)
-        for name, loader in (("train", trainer.train_loader), ("test", trainer.test_loader)):
+        targets: list[tuple[str, Any]] = [("train", trainer.train_loader),
+                                          ("test", trainer.test_loader)]
+        for name, loader in targets:
             state = loaders.get(name)
             if state is not None and loader is not None:
                 loader.load_state_dict(state)

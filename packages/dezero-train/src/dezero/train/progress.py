@@ -50,7 +50,8 @@ class Progress:
     def begin_epoch(self, epoch: int, max_epoch: int, total: int | None, initial: int) -> None:
         if not self._want_bar():
             return
-        from tqdm import tqdm  # imported on first use: most callers never draw a bar
+        # Imported on first use: most callers never draw a bar.
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         self._bar = tqdm(
             total=total, initial=initial, desc=f"epoch {epoch}/{max_epoch}",
