@@ -166,7 +166,7 @@ def test_isolated_env_runs_only_its_packages_tests_without_cupy(env: str, name: 
     assert command[:3] == [
         "pytest",
         "-o",
-        f"testpaths=packages/{name}/tests tests/test_isolated.py",
+        f"testpaths=packages/{name}/tests tests/isolated/check_isolated.py",
     ]
     assert config["env-vars"]["DEZERO_ISOLATED"] == name
     deps = config.get("dependencies", []) + config.get("extra-dependencies", [])
