@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
                      ("ratio_bare", "Trainer / dezero hand loop")):
         rs = r[k]  # type: ignore[literal-required]
         print(f"{label:34}{statistics.median(rs):>9.3f}{min(rs):>9.3f}{max(rs):>9.3f}")
+    tmin = r["times"]  # type: ignore[index]
+    print(f"{'Trainer min / floor min':34}{min(tmin['trainer']) / min(tmin['numpy']):>9.3f}"
+          f"   (least disturbed epochs; the machine is shared)")
     print(f"Trainer train accuracy after the last epoch: {r['acc']:.4f}")
 
 

@@ -179,3 +179,71 @@ def test_get_array_module_does_not_unwrap_foreign_arrays_data_attribute():
     assert _unwrap(a) is a
     v = Variable(np.zeros(3))
     assert _unwrap(v) is v.data
+
+
+def test_numpy_scalar_constant_meets_gpu_array_as_a_scalar(no_gpu_registry):
+    # CuPy rejects numpy.ndarray operands (0-d too) but takes NumPy scalars: a constant
+    # np.float32 must reach forward as a scalar and pass the device check.
+    from dezero.core import Function
+
+    register_backend(_HostGPU())
+    seen = []
+
+    class Probe(Function):
+        def forward(self, x, c):
+            seen.append(type(c))
+            return x * c
+
+        def backward(self, gy):
+            return gy * self.inputs[1].data, None
+
+    x = Variable(_HostGPU().from_numpy(np.array([1.0, 2.0], np.float32)))
+    y = Probe()(x, np.float32(3.0))
+    assert seen == [np.float32]
+    assert isinstance(y.data, _HostGPU.Arr) and y.dtype == np.float32
+    z = x * np.float32(2.0)  # the operator path: no DeviceMismatchError
+    assert isinstance(z.data, _HostGPU.Arr) and z.dtype == np.float32
+    # (Not through sum(): a full reduction of an ndarray subclass gives a host scalar.)
+    z.backward()
+    assert isinstance(x.grad.data, _HostGPU.Arr)
+    np.testing.assert_array_equal(to_cpu(x.grad.data), [2.0, 2.0])
+    # A NumPy-scalar base, differentiated in the exponent: d(2^x)/dx = 2^x ln 2.
+    x.cleargrad()
+    (np.float32(2.0) ** x).backward()
+    assert isinstance(x.grad.data, _HostGPU.Arr)
+    np.testing.assert_allclose(to_cpu(x.grad.data), [2 * np.log(2), 4 * np.log(2)], rtol=1e-6)
+    # A real host array still does not mix with device arrays.
+    with pytest.raises(backend.DeviceMismatchError, match="different devices"):
+        x * np.array([1.0, 1.0], np.float32)
+
+
+def test_backend_of_finds_plugin_array_through_entry_points(monkeypatch, no_gpu_registry):
+    # A CuPy array created before dezero.cuda was imported: the installed plug-in's entry
+    # point must be consulted on the miss, not a TypeError raised.
+    class Foreign:  # like cupy.ndarray: not a numpy.ndarray subclass
+        shape, dtype = (2,), np.dtype(np.float32)
+
+    class ForeignGPU(Backend):
+        name = "foreign-gpu"
+        is_gpu = True
+
+        def is_array(self, x):
+            return isinstance(x, Foreign)
+
+        def device(self, x):
+            return "cuda:0"
+
+    class EP:
+        def load(self):
+            return ForeignGPU
+
+    import importlib.metadata as md
+
+    a = Foreign()
+    with pytest.raises(TypeError, match="not an array of any registered backend"):
+        backend_of(a)  # entry points already loaded (none): still a clear TypeError
+    monkeypatch.setattr(backend, "_entry_points_loaded", False)
+    monkeypatch.setattr(md, "entry_points", lambda group: [EP()])
+    assert backend_of(a).name == "foreign-gpu"
+    v = Variable(a)
+    assert backend.device_of(v) == "cuda:0"

@@ -192,3 +192,17 @@ def test_report_lists_the_devices(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--require-gpu"]) == 0
     out = capsys.readouterr().out
     assert "cuda:0" in out and "GiB total" in out
+
+
+def test_numpy_scalar_constants_meet_gpu_variables() -> None:
+    # CuPy rejects 0-d numpy.ndarray operands but takes NumPy scalars: a constant
+    # np.float32 must reach the kernel as a scalar, on the GPU, keeping float32.
+    a = _any(4).astype(np.float32)
+    x = Variable(a.copy()).to_gpu()
+    y = x * np.float32(3.0) - np.float32(1.0)
+    assert dezero.cuda.backend.is_array(y.data) and y.dtype == np.float32
+    np.testing.assert_allclose(dezero.cuda.as_numpy(y), a * 3 - 1, rtol=1e-6)
+    z = np.float32(2.0) ** x  # d/dx 2^x = 2^x ln 2, through a NumPy-scalar base
+    z.backward()
+    assert dezero.cuda.backend.is_array(x.grad.data)
+    np.testing.assert_allclose(dezero.cuda.as_numpy(x.grad), 2.0**a * np.log(2.0), rtol=1e-5)

@@ -122,13 +122,17 @@ def test_gpu_true_without_a_gpu_fails_at_once_with_the_reason(tiny, tmp_path, mo
         _make(tiny, out=tmp_path, gpu="yes")
 
 
-def test_gpu_true_on_this_machine_reports_the_registry_reason(tiny, tmp_path):
+def test_gpu_true_on_this_machine_follows_the_registry(tiny, tmp_path):
+    from dezero.train.trainer import _resolve_device
+
     ok, reason = backend.gpu_status()
-    if ok:
-        pytest.skip("a GPU is usable here: the failure path is covered by the monkeypatched test")
+    if ok:  # a usable GPU: gpu=True and "auto" pick it
+        assert _resolve_device(True) == _resolve_device("auto") == "gpu"
+        return
     with pytest.raises(backend.GPUUnavailableError) as info:
         _make(tiny, out=tmp_path, gpu=True)
     assert reason in str(info.value)
+    assert _resolve_device("auto") == "cpu"
 
 
 class Recorder(Callback):

@@ -166,6 +166,11 @@ def backend_of(x: Any) -> Backend:
             return cand
     if isinstance(x, np.generic) or x is None or isinstance(x, (bool, int, float, complex)):
         return _NUMPY
+    if not _entry_points_loaded:
+        # A CuPy array made before anything imported dezero.cuda: its installed plug-in,
+        # found through the entry points, knows it.
+        _load_entry_points()
+        return backend_of(x)
     raise TypeError(
         f"backend_of: {t.__module__}.{t.__qualname__} is not an array of any registered backend "
         f"({', '.join(sorted(_backends))})"

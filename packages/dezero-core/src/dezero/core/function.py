@@ -70,9 +70,9 @@ class Function:
         gen = 0
         for x in inputs:
             if not isinstance(x, Variable):
-                # A constant: raw data that needs no gradient (see variable._const).
-                if type(x) is not np.ndarray and isinstance(x, np.generic):
-                    x = np.asarray(x)
+                # A constant: raw data that needs no gradient (see variable._const). A NumPy
+                # scalar stays a scalar, not a 0-d host array: CuPy takes scalars as operands
+                # but rejects any numpy.ndarray, so ``gpu_x * np.float32(2)`` must see a scalar.
                 v = _new_variable(Variable)
                 v.data = x
                 v.name = None
@@ -155,7 +155,16 @@ class Function:
                 shape, dtype = self._out_meta[i] if len(self.outputs) > 1 else (None, None)
                 if shape is None:  # the only output, yet unreached: its gradient is zero
                     raise RuntimeError(f"{self.name}: output gradient missing")
-                xp = _backend.backend_of(self.inputs[0].data).xp
+                # The backend of an array input: a scalar constant input says nothing.
+                data = next(
+                    (
+                        v.data
+                        for v in self.inputs
+                        if _backend.is_array(v.data) and not isinstance(v.data, np.generic)
+                    ),
+                    None,
+                )
+                xp = _backend.backend_of(data).xp
                 g = _const(xp.zeros(shape, dtype))
             gys.append(g)
         return gys
@@ -164,7 +173,7 @@ class Function:
         """Raise unless every array input lives on one device (scalars and None go anywhere)."""
         devices: dict[str, int] = {}
         for i, x in enumerate(xs):
-            if x is None or type(x) in _SCALAR_TYPES:
+            if x is None or type(x) in _SCALAR_TYPES or isinstance(x, np.generic):
                 continue
             try:
                 dev = _backend.device_of(x)

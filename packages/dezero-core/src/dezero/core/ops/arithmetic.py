@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from dezero.core.function import Function
 from dezero.core.variable import Variable
 
@@ -98,6 +100,10 @@ class Pow(Function):
             if type(c0) in (int, float):
                 # A Python-scalar base: its log stays a weak Python float (float32 stays).
                 gx1 = _unbroadcast(gy * y * math.log(c0), x1)
+            elif isinstance(c0, np.generic):
+                # A NumPy-scalar base: its log stays a scalar, never a 0-d host array (which
+                # could not meet a GPU array).
+                gx1 = _unbroadcast(gy * y * np.log(c0), x1)
             else:
                 gx1 = _unbroadcast(gy * y * log(x0), x1)
         return gx0, gx1

@@ -8,6 +8,7 @@ from typing import Any
 from dezero.core import Function, Variable, get_array_module
 from dezero.core.ops import reshape, sum_to
 from dezero.core.variable import _const, as_variable
+from dezero.nn.functions._device import check_same_device
 
 __all__ = ["flatten", "expand_dims", "squeeze", "concat", "stack", "split", "clip", "where"]
 
@@ -215,4 +216,5 @@ def where(condition: Any, x0: Any, x1: Any) -> Variable:
         raise TypeError(
             f"where: condition must be a boolean array, got {getattr(c, 'dtype', type(c))}"
         )
+    check_same_device("where", "condition", c, x0=x0, x1=x1)
     return Where(c)(x0, x1)

@@ -7,6 +7,7 @@ from typing import Any
 from dezero.core import Function, Variable, get_array_module
 from dezero.core.ops import broadcast_to, log, sum
 from dezero.core.variable import _const, as_variable
+from dezero.nn.functions._device import check_same_device
 from dezero.nn.functions.activation import sigmoid, softmax
 
 __all__ = [
@@ -182,6 +183,7 @@ def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
         A 0-d Variable of ``x``'s dtype.
     """
     t = _label_array("sigmoid_cross_entropy", t)
+    check_same_device("sigmoid_cross_entropy", "x", x, t=t)
     if t.shape != _shape(x):
         raise ValueError(
             f"sigmoid_cross_entropy: t must have x's shape {_shape(x)}, got {t.shape}"

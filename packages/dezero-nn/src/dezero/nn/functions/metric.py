@@ -6,6 +6,7 @@ from typing import Any
 
 from dezero.core import Variable, get_array_module
 from dezero.core.variable import _const
+from dezero.nn.functions._device import check_same_device
 
 __all__ = ["accuracy"]
 
@@ -26,6 +27,7 @@ def accuracy(y: Any, t: Any) -> Variable:
         raise ValueError(
             f"accuracy: expected y of shape (N, C) and t of shape (N,), got {ys} and {ts}"
         )
+    check_same_device("accuracy", "y", yd, t=td)
     xp = get_array_module(yd)
     dtype = yd.dtype if yd.dtype.kind == "f" else xp.float64
     hits = yd.argmax(axis=1) == td

@@ -21,7 +21,10 @@ class Dropout(Function):
         else:
             u = b.xp.random.random_sample(x.shape, dtype=x.dtype)
         # Inverted dropout: keep with probability 1 - ratio, scaled so E[y] = x.
-        self.mask = (u >= self.ratio) * x.dtype.type(1 / (1 - self.ratio))
+        # In place on a mask of x's dtype: no promotion rule (NumPy's or CuPy's) can widen it.
+        mask = (u >= self.ratio).astype(x.dtype)
+        mask *= 1 / (1 - self.ratio)
+        self.mask = mask
         return x * self.mask
 
     def backward(self, gy: Variable) -> Variable:

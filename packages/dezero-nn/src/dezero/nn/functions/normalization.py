@@ -7,6 +7,7 @@ from typing import Any
 from dezero.core import Config, Function, Variable, get_array_module
 from dezero.core.ops import reshape, sum, sum_to
 from dezero.core.variable import _const
+from dezero.nn.functions._device import check_same_device
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -143,6 +144,8 @@ def batch_norm(
             )
     if not 0 <= decay <= 1:
         raise ValueError(f"batch_norm: decay must be in [0, 1], got {decay}")
+    # The running statistics are not Function inputs: the engine's device check misses them.
+    check_same_device("batch_norm", "x", x, mean=_raw(mean), var=_raw(var))
     gshape = (1, c) + (1,) * (len(xs) - 2)
     if Config.train:
         axes = (0,) + tuple(range(2, len(xs)))
