@@ -109,6 +109,14 @@ class DataLoader:
         """Batches already handed out in the current epoch."""
         return self._position
 
+    def seed(self, seed: int | None) -> None:
+        """Re-seed the loader's generator; the next ``for`` starts a fresh epoch from it."""
+        self._rng = make_generator(seed)
+        self._epoch_state = None
+        self._order = None
+        self._position = 0
+        self._resume = False
+
     def _new_epoch(self) -> None:
         self._epoch_state = get_state(self._rng)
         n = len(self.dataset)

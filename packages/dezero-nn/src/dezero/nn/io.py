@@ -27,6 +27,10 @@ def save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> 
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".weights-", suffix=".npz.tmp", dir=directory)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         with os.fdopen(fd, "wb") as f:
             # A file object keeps numpy from appending ".npz" to the name.
             np.savez(f, **arrays)
