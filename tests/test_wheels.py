@@ -52,7 +52,11 @@ def test_wheel_holds_only_its_subpackage_and_metadata(name: str, wheels: dict[st
     with zipfile.ZipFile(wheels[name]) as zf:
         files = zf.namelist()
     own = f"dezero/{subpackage(name)}/"
-    strays = [f for f in files if not f.startswith((own, _dist_info(name) + "/"))]
+    # dezero-train's console-script launcher must live outside the namespace it checks.
+    extra = {"dezero-train": {"_dezero_train.py"}}.get(name, set())
+    strays = [
+        f for f in files if not f.startswith((own, _dist_info(name) + "/")) and f not in extra
+    ]
     assert strays == [], f"{wheels[name].name} holds files outside {own}: {strays}"
     assert "dezero/__init__.py" not in files
     assert f"{own}__about__.py" in files
@@ -79,7 +83,7 @@ def test_cuda_wheel_declares_the_backend_entry_point(wheels: dict[str, Path]) ->
 def test_train_wheel_declares_the_cli(wheels: dict[str, Path]) -> None:
     with zipfile.ZipFile(wheels["dezero-train"]) as zf:
         entry_points = zf.read(f"{_dist_info('dezero-train')}/entry_points.txt").decode()
-    assert "dezero-train = dezero.train.cli:main" in entry_points
+    assert "dezero-train = _dezero_train:main" in entry_points
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 import types
@@ -65,7 +66,30 @@ def test_original_dezero_shadowing_the_namespace_is_explained(monkeypatch, capsy
 
 
 def test_namespace_dezero_is_not_reported():
-    assert cli.shadowing_problem() is None
+    from _dezero_train import shadowing_problem
+
+    assert shadowing_problem() is None
+
+
+def test_installed_original_dezero_is_explained_by_the_console_script(tmp_path):
+    # A real regular package named dezero ahead on the path, as `pip install dezero` makes:
+    # `import dezero.train` itself fails there, so only the launcher can explain it.
+    fake = tmp_path / "site" / "dezero"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("is_simple_core = False\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(tmp_path / "site")] + [p for p in sys.path if p]
+    )
+    code = "import sys, _dezero_train; sys.exit(_dezero_train.main(['--dataset', 'spiral']))"
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "pip uninstall dezero" in r.stderr
+    assert str(fake / "__init__.py") in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_python_dash_m_runs_the_cli(tmp_path):

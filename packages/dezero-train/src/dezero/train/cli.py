@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "build_parser", "shadowing_problem"]
+__all__ = ["main", "build_parser"]
 
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "spiral")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 _DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}  # DeZero's defaults
-
-
-def shadowing_problem() -> str | None:
-    """A message when the ``dezero`` name is a regular package (the original DeZero).
-
-    This project's ``dezero`` is a PEP 420 namespace: it has no ``__init__.py``, so its
-    ``__file__`` is None. A ``dezero/__init__.py`` (``pip install dezero``, or a DeZero
-    checkout in the working folder) hides ``dezero.core``, ``dezero.nn`` and the rest.
-    """
-    mod = sys.modules.get("dezero")
-    if mod is not None:
-        origin = getattr(mod, "__file__", None)
-    else:
-        try:
-            spec = importlib.util.find_spec("dezero")
-        except (ImportError, ValueError):
-            return None
-        origin = spec.origin if spec is not None and spec.has_location else None
-    if not origin:
-        return None
-    return (
-        f"dezero-train: the 'dezero' being imported is a regular package ({origin}), most "
-        f"likely the original DeZero, and it hides this project's dezero.core, dezero.nn, "
-        f"dezero.data and dezero.train.\n"
-        f"Fix: 'pip uninstall dezero' (then 'pip install --force-reinstall dezero-train' "
-        f"if it shared a folder with this project), or run from a folder without a "
-        f"'dezero/' directory."
-    )
 
 
 def _gpu_arg(value: str) -> bool | str:
@@ -146,6 +117,8 @@ def run(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dezero-train`` and ``python -m dezero.train``; returns the exit code."""
+    from _dezero_train import shadowing_problem
+
     problem = shadowing_problem()
     if problem:
         print(problem, file=sys.stderr)
