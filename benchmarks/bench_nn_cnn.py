@@ -189,7 +189,10 @@ def main(argv: list[str] | None = None) -> None:
           f"batch {N}, float32; {r['pairs']} alternating pairs of {r['steps']}-step blocks")
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}")
-    print(f"{'ms per step':24}{'median':>9}{'min':>9}{'max':>9}   ratio to floor: median [min, max]")
+    print(
+        f"{'ms per step':24}{'median':>9}{'min':>9}{'max':>9}"
+        "   ratio to floor: median [min, max]"
+    )
     for name, label in [("numpy", "numpy floor"), ("dezero", "dezero (target <=1.3)"),
                         ("torch", "PyTorch CPU")]:
         if name not in r:
