@@ -68,7 +68,13 @@ def test_package_metadata(name: str) -> None:
     assert proj["dynamic"] == ["version"]
     hatch = config["tool"]["hatch"]
     assert hatch["version"]["path"] == f"src/dezero/{subpackage(name)}/__about__.py"
-    assert hatch["build"]["targets"]["wheel"]["packages"] == ["src/dezero"]
+    wheel = hatch["build"]["targets"]["wheel"]
+    if name == "dezero-train":
+        # Plus the console script's launcher, which must sit outside the namespace.
+        assert wheel["only-include"] == ["src/dezero", "src/_dezero_train.py"]
+        assert wheel["sources"] == ["src"]
+    else:
+        assert wheel["packages"] == ["src/dezero"]
     for required in ("README.md", "CHANGELOG.md", "LICENSE"):
         assert (packages()[name] / required).is_file(), f"{name}: missing {required}"
     assert (packages()[name] / "src" / "dezero" / subpackage(name) / "py.typed").is_file()
