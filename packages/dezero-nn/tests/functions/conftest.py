@@ -1,8 +1,9 @@
 """Fixtures for the tests of dezero.nn.functions: the ``xp`` device fixture, the check helper.
 
 ``xp`` is numpy always and cupy when core's backend registry reports a usable GPU
-(the CuPy case is marked ``gpu``, so the workspace conftest skips it with a reason
-elsewhere). When the workspace-wide device fixture lands this one can go.
+(the CuPy case is marked ``gpu``, so the workspace conftest skips it with a reason).
+It matches the workspace-wide ``xp`` fixture and is kept here so that the package's
+tests also run from its sdist, without the monorepo's root conftest.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def test_softmax_cross_entropy_float32(xp):
 @pytest.mark.parametrize("bad", [3, -1, 10])
 def test_softmax_cross_entropy_label_out_of_range(bad):
     t = np.array([0, bad, 1])
-    with pytest.raises(ValueError, match=rf"softmax_cross_entropy: label {bad} .* 3 classes"):
+    msg = rf"softmax_cross_entropy: label {bad} .* shape \(3, 3\) \(3 classes"
+    with pytest.raises(ValueError, match=msg):
         F.softmax_cross_entropy(np.zeros((3, 3), np.float32), t)
 
 
@@ -93,18 +94,33 @@ def test_softmax_cross_entropy_bad_shapes():
         F.softmax_cross_entropy(np.zeros((2, 4)), np.array([0.0, 1.0]))
 
 
-@pytest.mark.parametrize("shape", [(5,), (3, 4)])
+@pytest.mark.parametrize("shape", [(5,), (5, 1), (3, 4), (2, 3, 2)])
 def test_mean_squared_error(xp, shape):
+    # DeZero's definition: the squared error summed, divided by the batch size len(x).
     a, b = rng(3).normal(size=shape), rng(4).normal(size=shape)
     def ref(a, b):
-        return sum((u - v) ** 2 for u, v in zip(a.ravel(), b.ravel(), strict=True)) / a.size
+        return sum((u - v) ** 2 for u, v in zip(a.ravel(), b.ravel(), strict=True)) / len(a)
 
     check_forward(xp, F.mean_squared_error, [a, b], ref, rtol=1e-12)
     check_backward(xp, F.mean_squared_error, [a, b])
     check_double_backward(xp, F.mean_squared_error, [a, b])
     check_dtype_preserved(xp, F.mean_squared_error, [a.astype(np.float32), b.astype(np.float32)])
     with pytest.raises(ValueError, match=r"mean_squared_error: .* same shape"):
-        F.mean_squared_error(a, b[:2])
+        F.mean_squared_error(a, b[:1])
+
+
+def test_mean_squared_error_closed_form_gradient():
+    # d/dx0 sum((x0 - x1)^2) / N = 2 (x0 - x1) / N, N = len(x0) = 3 (not x0.size = 12).
+    a, b = rng(5).normal(size=(3, 4)), rng(6).normal(size=(3, 4))
+    x0, x1 = Variable(a), Variable(b)
+    y = F.mean_squared_error(x0, x1)
+    np.testing.assert_allclose(float(y.data), np.sum((a - b) ** 2) / 3, rtol=1e-13)
+    y.backward()
+    np.testing.assert_allclose(x0.grad.data, 2 * (a - b) / 3, rtol=1e-13)
+    np.testing.assert_allclose(x1.grad.data, -2 * (a - b) / 3, rtol=1e-13)
+    # 0-d inputs: one sample.
+    z = F.mean_squared_error(np.array(2.0), np.array(0.5))
+    assert float(z.data) == 2.25
 
 
 @pytest.mark.parametrize("shape", [(6,), (3, 2)])

@@ -35,18 +35,28 @@ def _label_array(fname: str, t: Any) -> Any:
 class MeanSquaredError(Function):
     def forward(self, x0: Any, x1: Any) -> Any:
         diff = x0 - x1
-        return (diff * diff).sum() / diff.size
+        return (diff * diff).sum() / _batch_len(diff)
 
     def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
         x0, x1 = self.inputs
         diff = x0 - x1
-        gx = broadcast_to(gy, diff.shape) * diff * (2.0 / diff.size)
+        gx = broadcast_to(gy, diff.shape) * diff * (2.0 / _batch_len(diff))
         n0, n1 = self.needs_input_grad
         return (gx if n0 else None, -gx if n1 else None)
 
 
+def _batch_len(a: Any) -> int:
+    # DeZero divides by len(x), the batch size; a 0-d input counts as one sample.
+    return int(a.shape[0]) if a.ndim else 1
+
+
 def mean_squared_error(x0: Any, x1: Any) -> Variable:
-    """Mean over all elements of ``(x0 - x1) ** 2``.
+    """DeZero's definition: ``sum((x0 - x1) ** 2) / len(x0)``.
+
+    The squared error summed over each sample's elements and averaged over the batch
+    (the first axis). For shapes ``(N,)`` and ``(N, 1)`` this is the mean over all
+    elements; for ``(N, D)`` it is ``D`` times that mean (PyTorch's ``MSELoss`` with
+    ``reduction="mean"`` averages over all ``N * D`` elements instead).
 
     Args:
         x0, x1: Variables or arrays of the same shape.
@@ -149,8 +159,8 @@ def softmax_cross_entropy(x: Any, t: Any) -> Variable:
         if lo < 0 or hi >= xs[1]:
             bad = lo if lo < 0 else hi
             raise ValueError(
-                f"softmax_cross_entropy: label {bad} is out of range for {xs[1]} classes "
-                f"(labels must be in [0, {xs[1]}))"
+                f"softmax_cross_entropy: label {bad} is out of range for x of shape {xs} "
+                f"({xs[1]} classes; labels must be in [0, {xs[1]}))"
             )
     return SoftmaxCrossEntropy(t)(x)
 

@@ -208,7 +208,8 @@ class Layer:
         # Everything checked: now apply (device copies may still fail, so build them first).
         placed = []
         for kind, obj, arr, ref in plan:
-            if ref is not None and not isinstance(ref, np.ndarray):
+            # type(), not isinstance(): a plug-in's array type may subclass numpy.ndarray.
+            if ref is not None and type(ref) is not np.ndarray:
                 b = _backend.backend_of(ref)
                 arr = b.from_numpy(arr, _gpu_device_id(ref))
             placed.append((kind, obj, arr))

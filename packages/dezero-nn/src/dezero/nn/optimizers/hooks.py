@@ -33,10 +33,17 @@ class ClipGrad:
         self.max_norm = check_positive("ClipGrad", "max_norm", max_norm)
 
     def __call__(self, params: Named) -> None:
-        total = 0.0
+        # Sum the squares on the device and read the result back once per backend, not
+        # once per parameter: each read is a device synchronisation.
+        partial: dict[Any, Any] = {}
         for _, p in params:
-            g = p.grad.data  # type: ignore[union-attr]
-            total += float(get_array_module(g).sum(g * g))
+            g = p.grad.data.ravel()  # type: ignore[union-attr]
+            xp = get_array_module(g)
+            sq = xp.dot(g, g)
+            partial[xp] = sq if xp not in partial else partial[xp] + sq
+        total = 0.0
+        for s in partial.values():
+            total += float(s)
         norm = math.sqrt(total)
         rate = self.max_norm / (norm + 1e-6)
         if rate < 1.0:

@@ -39,6 +39,34 @@ def check_unit_interval(owner: str, what: str, v: Any) -> float:
     return float(v)
 
 
+def _like(value: Any, ref: Any) -> Any:
+    """A copy of state array ``value`` on the backend and device of parameter data ``ref``."""
+    if type(ref) is np.ndarray:
+        return np.array(_backend.to_cpu(value), copy=True)
+    dev = getattr(getattr(ref, "device", None), "id", None)
+    return _backend.backend_of(ref).from_numpy(np.asarray(_backend.to_cpu(value)), dev)
+
+
+def _follow_param(state: dict[str, Any], ref: Any) -> None:
+    """Move ``state``'s arrays to where the parameter now lives (after ``to_gpu``/``to_cpu``).
+
+    The model may move between devices after updates have begun; the moments must follow
+    or the next update would mix, say, NumPy and CuPy arrays. 0-d step counters are host
+    bookkeeping and stay put. The check is a type comparison per array, so a model that
+    stays put pays next to nothing.
+    """
+    ref_type = type(ref)
+    for k, v in state.items():
+        if getattr(v, "ndim", 0) == 0:
+            continue
+        if type(v) is not ref_type:
+            state[k] = _like(v, ref)
+        elif ref_type is not np.ndarray:
+            b = _backend.backend_of(ref)
+            if b.device(v) != b.device(ref):  # same library, another GPU
+                state[k] = _like(v, ref)
+
+
 class Optimizer:
     """Base class: ``setup(model)``, then ``update()`` after each ``backward()``.
 
@@ -48,6 +76,8 @@ class Optimizer:
     kept under the parameter's dotted name so it can be saved and restored.
 
     Parameters whose ``grad`` is None are skipped (frozen or unused this step).
+    State arrays follow their parameter when the model moves to another device between
+    updates: each is moved before the parameter's next update.
     Hooks run before the update, in the order added, on the list of
     ``(name, param)`` pairs that have a gradient; they may replace ``param.grad``
     (or set it to None to skip the parameter).
@@ -93,6 +123,8 @@ class Optimizer:
             st = self.state.get(name)
             if st is None:
                 st = self.state[name] = {}
+            elif st:
+                _follow_param(st, p.data)
             self.update_one(name, p, st)
 
     def update_one(self, name: str, param: Parameter, state: dict[str, Any]) -> None:
@@ -146,7 +178,7 @@ class Optimizer:
                         f"{cls}.load_state_dict: shape mismatch for {key!r}: parameter "
                         f"{pname!r} is {tuple(p.data.shape)}, the state has {value.shape}"
                     )
-                if not isinstance(p.data, np.ndarray):
+                if type(p.data) is not np.ndarray:  # a plug-in array may subclass ndarray
                     dev = getattr(getattr(p.data, "device", None), "id", None)
                     value = _backend.backend_of(p.data).from_numpy(value, dev)
             new_state.setdefault(pname, {})[k] = value
