@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import struct
 
+import matplotlib.image as mpimg
 import numpy as np
 
 import dezero.nn.functions as F
@@ -36,6 +38,12 @@ def test_paper_example_trains_and_draws_figure_7(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     assert struct.unpack(">II", data[16:24]) == (1000, 400)
     fig = history_figure(history)
+    # The file holds this very figure (same pixels), and it is drawn, not blank.
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    img = mpimg.imread(path)
+    assert np.array_equal(mpimg.imread(io.BytesIO(buf.getvalue())), img)
+    assert img[..., :3].std() > 0.05
     ax_loss, ax_acc = fig.axes
     assert (ax_loss.get_xlabel(), ax_loss.get_ylabel()) == ("epoch", "loss")
     assert (ax_acc.get_xlabel(), ax_acc.get_ylabel()) == ("epoch", "accuracy")

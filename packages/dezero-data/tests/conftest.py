@@ -14,8 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dezero.core.backend import gpu_status
-
 
 @pytest.fixture(autouse=True)
 def isolated_data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
@@ -26,17 +24,6 @@ def isolated_data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     monkeypatch.setenv("DEZERO_SYSTEM_DATASETS", str(system))
     monkeypatch.delenv("DEZERO_DATASETS", raising=False)
     return {"cache": cache, "system": system}
-
-
-@pytest.fixture(params=["numpy", "cupy"])
-def device(request: pytest.FixtureRequest) -> str:
-    """``"cpu"`` always; ``"gpu"`` when a GPU backend is registered and a device answers."""
-    if request.param == "cupy":
-        ok, reason = gpu_status()
-        if not ok:
-            pytest.skip(f"no usable GPU: {reason}")
-        return "gpu"
-    return "cpu"
 
 
 def idx_bytes(a: np.ndarray) -> bytes:

@@ -141,16 +141,18 @@ def test_empty_dataset():
         DataLoader(ArrayDataset(np.zeros((0, 2))), 4)
 
 
-def test_device(device):
+def test_device(xp):
+    # The workspace's device fixture: NumPy always, CuPy where a GPU backend is usable.
     loader = DataLoader(_ids(), 10, seed=0)
-    if device == "gpu":
-        loader.to_gpu()
+    if xp is not np:
+        assert loader.to_gpu() is loader
         x, t = next(iter(loader))
-        assert type(x).__module__.startswith("cupy")
+        assert isinstance(x, xp.ndarray) and isinstance(t, xp.ndarray)
         assert to_cpu(x).tolist() == np.stack([to_cpu(t), 2 * to_cpu(t)], axis=1).tolist()
-        loader.to_cpu()
+        assert loader.to_cpu() is loader
     x, t = next(iter(loader))
     assert isinstance(x, np.ndarray) and isinstance(t, np.ndarray)
+    assert x.tolist() == np.stack([t, 2 * t], axis=1).tolist()
 
 
 def test_to_gpu_without_gpu_fails_at_once():

@@ -38,12 +38,25 @@ def _dezero_spiral(train):
         np.random.set_state(saved)
 
 
+def _same_global_state(a, b) -> bool:
+    return a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2:] == b[2:]
+
+
 @pytest.mark.parametrize("train", [True, False])
 def test_spiral_equals_dezero_and_leaves_global_state_alone(train):
     np.random.seed(123)
-    before = np.random.get_state()[1].copy()
+    np.random.random(5)  # mid-stream, so a stray draw would move the position
+    before = np.random.get_state()
     ds = datasets.Spiral(train=train)
-    assert np.array_equal(np.random.get_state()[1], before)
+    other = datasets.Spiral(train=train, seed=7)
+    datasets.get_spiral(train)
+    assert _same_global_state(np.random.get_state(), before)
+    # The next global draw is still the one a fresh RandomState(123) gives after 5 draws.
+    ref_rs = np.random.RandomState(123)
+    ref_rs.random_sample(5)
+    assert np.random.random() == ref_rs.random_sample()
+    assert not np.array_equal(other.data, ds.data) and len(other) == 300
+    np.testing.assert_array_equal(other.data, datasets.Spiral(train=train, seed=7).data)
     ref_x, ref_t = _dezero_spiral(train)
     np.testing.assert_allclose(ds.data, ref_x, rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(ds.label, ref_t)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -27,6 +29,14 @@ def _files_in(d: Path) -> list[str]:
 
 def _remote(idx_files, name: str = "images.gz") -> RemoteFile:
     return RemoteFile(name, sha256=idx_files.sha256[name])
+
+
+def _closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (a port just bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
 
 
 def test_download_then_reuse_cache(server, idx_files, isolated_data_dirs):
@@ -66,8 +76,8 @@ def test_truncated_response_leaves_nothing(server, idx_files, isolated_data_dirs
 
 def test_first_mirror_down_second_works(server, idx_files, isolated_data_dirs):
     server.files["/good/images.gz"] = idx_files.gz["images.gz"]
-    # A closed port (nothing listens on port 9 of 127.0.0.1 here) and a 404, then the good one.
-    mirrors = ["http://127.0.0.1:9/", server.url + "/missing/", server.url + "/good/"]
+    # A closed port (connection refused) and a 404, then the good one.
+    mirrors = [_closed_port_url(), server.url + "/missing/", server.url + "/good/"]
     content = fetch(_remote(idx_files), "tiny", mirrors, progress=False)
     assert hashlib.sha256(content).hexdigest() == idx_files.sha256["images.gz"]
     assert server.hits["/missing/images.gz"] == 1
@@ -96,7 +106,12 @@ def test_all_mirrors_fail_lists_every_place(server, idx_files, isolated_data_dir
         server.url + "/y/images.gz",
     ]:
         assert place in msg
-    assert "HTTP 404" in msg
+    assert msg.count("HTTP 404") == 2  # what went wrong, mirror by mirror
+    # How to supply the file by hand: where to get it and where to put it.
+    assert "To provide it by hand" in msg and server.url + "/x/images.gz" in msg
+    assert f"put it in {isolated_data_dirs['cache'] / 'tiny'}" in msg
+    assert "root=<dir>" in msg and "DEZERO_DATASETS=<dir>" in msg
+    assert _files_in(isolated_data_dirs["cache"]) == []
 
 
 def test_corrupt_cached_file_is_refetched(server, idx_files, isolated_data_dirs):
@@ -151,6 +166,26 @@ def test_search_order_root_before_cache_before_system(
     assert [d for d, _ in search_dirs("tiny")][:2] == [tmp_path / "env" / "tiny", tmp_path / "env"]
     assert cache_dir() == isolated_data_dirs["cache"]
     assert system_dirs() == [isolated_data_dirs["system"]]
+
+
+def test_default_search_order_ends_with_debian_system_dir(monkeypatch, tmp_path):
+    # No overrides at all: root/DEZERO_DATASETS, ~/.dezero/datasets, XDG data dirs, and
+    # Debian's /usr/share/datasets even when XDG_DATA_DIRS leaves /usr/share out.
+    for var in ("DEZERO_CACHE", "DEZERO_SYSTEM_DATASETS", "DEZERO_DATASETS", "XDG_DATA_DIRS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    dirs = search_dirs("fashion-mnist", root=tmp_path / "mine")
+    assert [(str(d), origin) for d, origin in dirs] == [
+        (str(tmp_path / "mine" / "fashion-mnist"), "root= argument"),
+        (str(tmp_path / "mine"), "root= argument"),
+        (str(tmp_path / "home" / ".dezero" / "datasets" / "fashion-mnist"), "user cache"),
+        ("/usr/local/share/datasets/fashion-mnist", "system datasets"),
+        ("/usr/share/datasets/fashion-mnist", "system datasets"),
+    ]
+    monkeypatch.setenv("XDG_DATA_DIRS", os.pathsep.join(["/opt/a", "/opt/b"]))
+    assert [str(d) for d in system_dirs()] == [
+        "/opt/a/datasets", "/opt/b/datasets", "/usr/share/datasets"
+    ]
 
 
 def test_files_straight_in_root_and_corrupt_user_file_skipped(idx_files, tmp_path):

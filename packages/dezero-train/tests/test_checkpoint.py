@@ -179,3 +179,19 @@ def test_checkpoint_holds_no_pickles_and_documented_layout(tiny, tmp_path):
     _, meta = read_checkpoint(tmp_path / "checkpoint.npz")
     assert meta["epoch"] == 1 and meta["iteration"] == 4 and meta["iteration_in_epoch"] == 0
     assert meta["random"] == drandom.get_state()
+
+
+def test_callback_state_with_arrays_survives_a_checkpoint(tiny, tmp_path):
+    from dezero.train import EarlyStopping
+
+    es = EarlyStopping(monitor="loss", patience=5, restore_best=True)
+    src = _trainer(tiny, tmp_path, callbacks=[es, Checkpoint()])
+    src.fit(3)
+    fresh = EarlyStopping(monitor="loss", patience=5, restore_best=True)
+    dst = _trainer(tiny, tmp_path, callbacks=[fresh, Checkpoint()])
+    dst.load_checkpoint()
+    assert (fresh.best, fresh.best_epoch, fresh.wait) == (es.best, es.best_epoch, es.wait)
+    assert fresh.best_epoch >= 1 and sorted(fresh.best_weights) == ["W1", "W2", "b1", "b2"]
+    for k, v in es.best_weights.items():
+        assert np.array_equal(fresh.best_weights[k], v)
+    assert dst.history.records == src.history.records and dst.epoch == 3

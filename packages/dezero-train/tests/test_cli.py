@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
 import subprocess
 import sys
 import types
@@ -98,3 +99,43 @@ def test_python_dash_m_runs_the_cli(tmp_path):
         timeout=60,
     )
     assert r.returncode == 0 and "--dataset" in r.stdout and "mnist-sample" in r.stdout
+
+
+def test_default_dataset_is_the_bundled_mnist_sample(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code = cli.main(["--epochs", "2", "--hidden", "64", "--optimizer", "adam", "--gpu", "false",
+                     "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("dezero-train: mnist-sample (4000 train / 1000 test), MLP 64-10, adam")
+    rows = _rows(out / "history.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    # Real digits learn fast: far above chance (0.1) after two epochs of Adam.
+    assert float(rows[-1]["test_acc"]) > 0.8
+    assert float(rows[-1]["test_acc"]) * 1000 == round(float(rows[-1]["test_acc"]) * 1000)
+
+
+def test_mnist_not_found_lists_the_places_tried(tmp_path, capsys, monkeypatch):
+    from dezero.data import datasets
+
+    with socket.socket() as s:  # a port where nothing listens: the mirror refuses at once
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    monkeypatch.setattr(datasets.MNIST, "mirrors", (dead,))
+    monkeypatch.setenv("DEZERO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DEZERO_SYSTEM_DATASETS", str(tmp_path / "system"))
+    monkeypatch.delenv("DEZERO_DATASETS", raising=False)
+    mine = tmp_path / "mine"
+    code = cli.main(["--dataset", "mnist", "--data-dir", str(mine), "--gpu", "false",
+                     "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "MNIST: could not find or download 'train-images-idx3-ubyte.gz'" in err
+    places = (mine / "mnist", mine, tmp_path / "cache" / "mnist", tmp_path / "system" / "mnist")
+    for place in places:
+        assert str(place / "train-images-idx3-ubyte.gz") in err, place
+    assert dead + "train-images-idx3-ubyte.gz" in err
+    assert "To provide it by hand" in err and "--data-dir <dir>" in err
+    assert "Traceback" not in err
+    # Nothing half-written anywhere it tried.
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))

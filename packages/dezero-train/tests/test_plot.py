@@ -36,6 +36,12 @@ def test_trainer_plot_writes_a_png_of_the_history(tiny, tmp_path, monkeypatch):
     assert img[..., :3].std() > 0.05  # drawn, not blank
 
     fig = history_figure(tr.history)
+    # The file is this very figure: the same pixels as the figure checked below.
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    assert np.array_equal(mpimg.imread(io.BytesIO(buf.getvalue())), img)
     ax_loss, ax_acc = fig.axes
     assert (ax_loss.get_xlabel(), ax_loss.get_ylabel()) == ("epoch", "loss")
     assert (ax_acc.get_xlabel(), ax_acc.get_ylabel()) == ("epoch", "accuracy")

@@ -209,19 +209,21 @@ def test_early_stopping_auto_mode_and_missing_monitor(tiny, tmp_path):
         trainer.fit(1)
 
 
-def test_terminate_on_nan_stops_with_a_clear_message(tiny, tmp_path, capsys):
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the poisoned backward
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_terminate_on_nan_stops_with_a_clear_message(tiny, tmp_path, capsys, bad):
     trainer, *_ = _make(tiny, out=tmp_path, progress="lines", callbacks=[TerminateOnNaN()])
 
     def poisoned(y, t):
         loss = tiny.loss(y, t)
-        return loss * np.float64("nan") if trainer.iteration == 9 else loss
+        return loss * np.float64(bad) if trainer.iteration == 9 else loss
 
     trainer.loss_func = poisoned
     history = trainer.fit(5)
     assert len(history) == 1  # epoch 1 complete (8 batches), epoch 2 stopped at batch 2
     assert trainer.iteration == 10
     assert trainer.stop_reason is not None
-    assert "loss became nan at epoch 2, batch 2 (iteration 10)" in trainer.stop_reason
+    assert f"loss became {bad} at epoch 2, batch 2 (iteration 10)" in trainer.stop_reason
     assert "TerminateOnNaN" in capsys.readouterr().out
 
 
@@ -315,3 +317,146 @@ def test_invalid_arguments_are_named(tiny, tmp_path):
         Checkpoint(every_n_iters=0)
     with pytest.raises(ValueError, match="patience"):
         EarlyStopping(patience=0)
+
+
+# ---- with dezero.nn and dezero.data, the packages the Trainer is made for ----------------
+def _nn_problem(n_train=800, n_test=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_train + n_test, 5)).astype(np.float32)
+    t = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
+    return x[:n_train], t[:n_train], x[n_train:], t[n_train:]
+
+
+def _nn_trainer(out, seed=0, loader_seeds=(123, 456), callbacks=(), lr=0.1):
+    import dezero.nn.functions as F
+    from dezero.data import ArrayDataset, DataLoader
+    from dezero.nn.models import MLP
+    from dezero.nn.optimizers import SGD
+
+    x, t, xt, tt = _nn_problem()
+    model = MLP((8, 2))
+    train = DataLoader(ArrayDataset(x, t), 100, seed=loader_seeds[0])
+    test = DataLoader(ArrayDataset(xt, tt), 50, shuffle=True, seed=loader_seeds[1])
+    return Trainer(model, F.softmax_cross_entropy, SGD(lr=lr).setup(model), train, test,
+                   gpu=False, out=out, seed=seed, progress=False, callbacks=list(callbacks))
+
+
+def test_seed_seeds_the_framework_generator_and_both_loaders(tmp_path):
+    from dezero.core import random as drandom
+    from dezero.data import ArrayDataset, DataLoader
+
+    ids = ArrayDataset(np.zeros((20, 1), np.float32), np.arange(20))
+    train, test = DataLoader(ids, 5, seed=123), DataLoader(ids, 5, seed=456)
+    next(iter(train))  # mid-epoch: the seed must start a fresh epoch
+    net = _nn_trainer(tmp_path).model
+    Trainer(net, lambda y, t: y, object(), train, test, gpu=False, out=tmp_path, seed=11,
+            metrics={}, progress=False)
+    # Independent references: the generators are PCG64 streams of the seed.
+    ref = np.random.Generator(np.random.PCG64(11))
+    assert drandom.get_generator().random(4).tolist() == ref.random(4).tolist()
+    got_train = np.concatenate([tb for _, tb in train])
+    got_test = np.concatenate([tb for _, tb in test])
+    assert got_train.tolist() == np.random.Generator(np.random.PCG64(11)).permutation(20).tolist()
+    assert got_test.tolist() == np.random.Generator(np.random.PCG64(12)).permutation(20).tolist()
+
+
+def test_same_seed_same_run_whatever_the_loaders_were_built_with(tmp_path):
+    runs = []
+    for i, (seed, loader_seeds) in enumerate([(3, (1, 2)), (3, (77, 88)), (4, (1, 2))]):
+        tr = _nn_trainer(tmp_path / str(i), seed=seed, loader_seeds=loader_seeds)
+        tr.fit(2)
+        runs.append((tr.model.state_dict(), [{k: v for k, v in r.items() if k != "time"}
+                                             for r in tr.history]))
+    (w0, h0), (w1, h1), (w2, h2) = runs
+    assert h0 == h1 and all(np.array_equal(w0[k], w1[k]) for k in w0)
+    assert not all(np.array_equal(w0[k], w2[k]) for k in w0)  # another seed, another run
+
+
+def test_float32_metrics_are_recorded_to_their_precision(tmp_path):
+    from dezero.core import no_grad
+
+    tr = _nn_trainer(tmp_path, callbacks=[CSVLogger()])
+    history = tr.fit(2)
+    _, _, xt, tt = _nn_problem()
+    with no_grad():
+        k = int((tr.model(xt).data.argmax(axis=1) == tt).sum())
+    # An accuracy is a count over the samples: exactly that fraction, no float32 residue
+    # such as 0.8309999942779541 (independent count with the final weights).
+    assert history[-1]["test_acc"] == k / 200
+    assert tr.evaluate(tr.test_loader)["acc"] == k / 200
+    for rec in history:
+        assert rec["acc"] * 800 == round(rec["acc"] * 800)  # k/800 for some whole k
+        for key in ("loss", "test_loss"):
+            assert float(f"{rec[key]:.7g}") == rec[key]  # 7 significant digits, as float32
+    with open(tmp_path / "history.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            assert all(len(row[k].lstrip("0.")) <= 7 for k in ("acc", "test_acc")), row
+
+
+def test_float64_metrics_keep_full_precision():
+    from dezero.train.trainer import _mean
+
+    total = np.float64(0.49382716049382713)
+    assert _mean(total, 4, narrow=False) == float(total) / 4  # every digit kept
+    assert _mean(total, 4, narrow=True) == 0.1234568
+    assert _mean(np.float64(np.float32(0.83)) * 100, 100, narrow=True) == 0.83
+    assert _mean(np.float64(np.float32(0.83)) * 100, 100, narrow=False) != 0.83
+    assert math.isnan(_mean(float("nan"), 1, narrow=True))
+
+
+@pytest.mark.parametrize(
+    "make, closed_form",
+    [
+        (lambda opt: __import__("dezero.nn.optimizers", fromlist=["StepLR"]).StepLR(
+            opt, step_size=2, gamma=0.5), lambda e: 0.1 * 0.5 ** (e // 2)),
+        (lambda opt: __import__("dezero.nn.optimizers", fromlist=["x"]).ExponentialLR(
+            opt, gamma=0.9), lambda e: 0.1 * 0.9 ** e),
+        (lambda opt: __import__("dezero.nn.optimizers", fromlist=["x"]).CosineLR(
+            opt, t_max=4), lambda e: 0.1 * (1 + math.cos(math.pi * min(e, 4) / 4)) / 2),
+    ],
+    ids=["step", "exponential", "cosine"],
+)
+def test_lr_schedules_step_once_per_epoch(tmp_path, make, closed_form):
+    tr = _nn_trainer(tmp_path)
+    tr.callbacks.append(LRScheduler(make(tr.optimizer)))
+    tr.fit(5)
+    # Epoch e (1-based) trains with the rate of schedule epoch e - 1; the history says so.
+    for e, got in enumerate(tr.history["lr"]):
+        assert math.isclose(got, closed_form(e), rel_tol=1e-12, abs_tol=1e-15), (e, got)
+    assert math.isclose(tr.optimizer.lr, closed_form(5), rel_tol=1e-12, abs_tol=1e-15)
+
+
+class _TTY:
+    """A stderr that says it is a terminal, keeping what is written."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+
+    def write(self, s):
+        self.parts.append(s)
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_progress_default_bar_on_a_terminal_plain_lines_otherwise(tiny, tmp_path, capsys,
+                                                                   monkeypatch):
+    import sys
+
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    trainer, *_ = _make(tiny, out=tmp_path / "a", progress=True)
+    trainer.fit(1)
+    drawn = "".join(tty.parts)
+    assert "epoch 1/1" in drawn and "/8" in drawn  # tqdm's bar: 8 batches
+    assert capsys.readouterr().out.startswith("epoch 1/1  loss ")
+    monkeypatch.undo()
+
+    trainer, *_ = _make(tiny, out=tmp_path / "b", progress=True)
+    trainer.fit(1)
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("epoch 1/1  loss ") and out.count("\n") == 1

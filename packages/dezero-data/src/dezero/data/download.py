@@ -3,7 +3,7 @@
 A file is looked for, in order, in the directory the caller names (``root=``) or the
 ``DEZERO_DATASETS`` environment variable names, the user cache (``DEZERO_CACHE`` or
 ``~/.dezero/datasets``), the system dataset directories (``DEZERO_SYSTEM_DATASETS``, or
-``<d>/datasets`` for each ``d`` of ``XDG_DATA_DIRS``, which covers Debian's
+``<d>/datasets`` for each ``d`` of ``XDG_DATA_DIRS``, then always Debian's
 ``/usr/share/datasets``), and last on a list of mirrors. Every file is checked against
 a SHA-256 before it is used; a download goes to a temporary file that is renamed into
 place only once it has been verified, so a failure never leaves a partial file behind.
@@ -39,6 +39,7 @@ __all__ = [
 DEFAULT_TIMEOUT = 30.0
 _CHUNK = 1 << 16
 _USER_AGENT = "dezero-data"
+_DEBIAN_DATASETS = Path("/usr/share/datasets")
 
 
 class ChecksumError(ValueError):
@@ -108,7 +109,12 @@ def system_dirs() -> list[Path]:
     if env is not None:
         return [Path(p) for p in env.split(os.pathsep) if p]
     xdg = os.environ.get("XDG_DATA_DIRS") or os.pathsep.join(["/usr/local/share", "/usr/share"])
-    return [Path(p) / "datasets" for p in xdg.split(os.pathsep) if p]
+    dirs = [Path(p) / "datasets" for p in xdg.split(os.pathsep) if p]
+    # Desktop sessions and sandboxes often set XDG_DATA_DIRS without /usr/share; Debian's
+    # dataset packages install there regardless, so it is always searched (last).
+    if _DEBIAN_DATASETS not in dirs:
+        dirs.append(_DEBIAN_DATASETS)
+    return dirs
 
 
 def _user_dir(root: str | os.PathLike[str] | None) -> tuple[Path, str] | None:

@@ -125,10 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = build_parser().parse_args(argv)
     from dezero.core.backend import GPUUnavailableError
+    from dezero.data.download import DatasetNotFoundError
     from dezero.train.checkpoint import CheckpointError
 
     try:
         run(args)
+    except DatasetNotFoundError as e:
+        # The message names root= and DEZERO_DATASETS (the library's words); say the flag too.
+        print(f"dezero-train: error: {e}\nWith dezero-train: --data-dir <dir> names that "
+              f"folder (the files in <dir> or in <dir>/{args.dataset}/).", file=sys.stderr)
+        return 1
     except (GPUUnavailableError, CheckpointError, FileNotFoundError, OSError, ValueError) as e:
         # Expected failures (no GPU, dataset not found, bad checkpoint): a message, no trace.
         print(f"dezero-train: error: {e}", file=sys.stderr)

@@ -65,6 +65,24 @@ def _weighted(value: Any, n: int) -> Any:
     return float(data) * n
 
 
+def _is_narrow(value: Any) -> bool:
+    """Whether ``value`` is a float32 (or narrower) array: ~7 significant digits hold."""
+    dtype = getattr(getattr(value, "data", value), "dtype", None)
+    return dtype is not None and dtype.kind == "f" and dtype.itemsize <= 4
+
+
+def _mean(total: Any, seen: int, narrow: bool) -> float:
+    """The epoch mean as a Python float, shown to the precision its inputs had.
+
+    float32 batch values summed in float64 give means such as 0.8309999942779541 for an
+    accuracy of 0.831; keeping 7 significant digits (what float32 carries) records 0.831.
+    The sums themselves stay exact (checkpoints hold them), so a resumed run rounds the
+    same numbers the same way. float64 values are kept in full.
+    """
+    v = float(total / seen)
+    return float(f"{v:.7g}") if narrow and math.isfinite(v) else v
+
+
 class Trainer:
     """Runs the training loop DeZero users otherwise write by hand.
 
@@ -167,6 +185,7 @@ class Trainer:
 
     def _reset_partial(self) -> None:
         self._sums: dict[str, Any] = {"loss": 0.0, **dict.fromkeys(self.metrics, 0.0)}
+        self._narrow: dict[str, bool] = {}  # per column: were its batch values float32?
         self._seen = 0
         self._time_before = 0.0  # seconds spent on this epoch before a resume
         self._epoch_start = time.perf_counter()
@@ -261,7 +280,8 @@ class Trainer:
         if self.test_loader is not None:
             test = self.evaluate(self.test_loader)
             record.update({f"test_{k}": v for k, v in test.items()})
-        record["time"] = self._time_before + (time.perf_counter() - self._epoch_start)
+        # Wall-clock seconds; microseconds are noise, not information.
+        record["time"] = round(self._time_before + (time.perf_counter() - self._epoch_start), 6)
         lr = self.lr
         if lr is not None:
             record["lr"] = lr
@@ -277,15 +297,22 @@ class Trainer:
         # Sums stay on the loss's device; they are read once, at the epoch end.
         n = len(t)
         sums = self._sums
+        first = self._seen == 0
         sums["loss"] = sums["loss"] + _weighted(loss, n)
+        if first:
+            self._narrow["loss"] = _is_narrow(loss)
         if self.metrics:
             with no_grad():
                 for name, fn in self.metrics.items():
-                    sums[name] = sums[name] + _weighted(fn(y, t), n)
+                    value = fn(y, t)
+                    sums[name] = sums[name] + _weighted(value, n)
+                    if first:
+                        self._narrow[name] = _is_narrow(value)
         self._seen += n
 
     def _partial_logs(self) -> dict[str, float]:
-        return {k: float(v / self._seen) for k, v in self._sums.items()}
+        narrow = self._narrow
+        return {k: _mean(v, self._seen, narrow.get(k, False)) for k, v in self._sums.items()}
 
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
         """Mean loss and metrics over ``loader``, under ``no_grad()`` and ``test_mode()``.
@@ -293,18 +320,23 @@ class Trainer:
         Nothing is updated: parameters and gradients stay as they are.
         """
         sums: dict[str, Any] = {"loss": 0.0, **dict.fromkeys(self.metrics, 0.0)}
+        narrow: dict[str, bool] = {}
         seen = 0
         with no_grad(), test_mode():
             for x, t in loader:
                 y = self.model(x)
                 n = len(t)
-                sums["loss"] = sums["loss"] + _weighted(self.loss_func(y, t), n)
+                loss = self.loss_func(y, t)
+                sums["loss"] = sums["loss"] + _weighted(loss, n)
+                narrow["loss"] = _is_narrow(loss)
                 for name, fn in self.metrics.items():
-                    sums[name] = sums[name] + _weighted(fn(y, t), n)
+                    value = fn(y, t)
+                    sums[name] = sums[name] + _weighted(value, n)
+                    narrow[name] = _is_narrow(value)
                 seen += n
         if seen == 0:
             raise ValueError("Trainer.evaluate: the loader yielded no batches")
-        return {k: float(v / seen) for k, v in sums.items()}
+        return {k: _mean(v, seen, narrow.get(k, False)) for k, v in sums.items()}
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch; ``reason`` is printed."""
@@ -344,6 +376,7 @@ class Trainer:
             "iteration_in_epoch": self.iteration_in_epoch,
             "partial": {
                 "sums": {k: float(v) for k, v in self._sums.items()},
+                "narrow": sorted(k for k, v in self._narrow.items() if v),
                 "seen": self._seen,
                 "time": (
                     self._time_before + time.perf_counter() - self._epoch_start
@@ -361,5 +394,6 @@ class Trainer:
         self._reset_partial()
         for k in self._sums:
             self._sums[k] = float(partial["sums"].get(k, math.nan))
+        self._narrow = {k: True for k in partial.get("narrow", ())}
         self._seen = int(partial["seen"])
         self._time_before = float(partial["time"])

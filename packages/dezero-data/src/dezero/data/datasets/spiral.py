@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from dezero.data.dataset import Dataset
@@ -33,7 +36,21 @@ def get_spiral(train: bool = True, seed: int | None = None) -> tuple[np.ndarray,
 
 
 class Spiral(Dataset):
-    """DeZero's spiral dataset: 300 points in 2-D, 3 classes."""
+    """DeZero's spiral dataset: 300 points in 2-D, 3 classes.
+
+    ``seed=None`` gives DeZero's exact values (seed 1984 for train, 2020 for test);
+    another seed draws another spiral. NumPy's global random state is never used.
+    """
+
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        target_transform: Callable[[Any], Any] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.seed = seed
+        super().__init__(train, transform, target_transform)
 
     def prepare(self) -> None:
-        self.data, self.label = get_spiral(self.train)
+        self.data, self.label = get_spiral(self.train, self.seed)
