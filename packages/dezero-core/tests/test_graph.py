@@ -71,3 +71,10 @@ def test_plot_rejects_unknown_extension(tmp_path):
     _, _, y = _diamond()
     with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
         plot_dot_graph(y, to_file=str(tmp_path / "g.jpg"))
+
+
+def test_plot_pdf(tmp_path):
+    _, _, y = _diamond()
+    pdf = tmp_path / "g.pdf"
+    plot_dot_graph(y, verbose=False, to_file=str(pdf))
+    assert pdf.read_bytes()[:5] == b"%PDF-"

@@ -112,3 +112,10 @@ def test_get_item_double_backward():
     gx.sum().backward()
     # d/dx sum(grad) where grad = [4 x0, 0, 2 x2, 0]: [4, 0, 2, 0]
     np.testing.assert_array_equal(x.grad.data, [4.0, 0.0, 2.0, 0.0])
+
+
+def test_broadcast_to_error_names_function_and_both_shapes():
+    with pytest.raises(ValueError) as e:
+        broadcast_to(Variable(np.ones((2, 3))), (4,))
+    msg = str(e.value)
+    assert "BroadcastTo" in msg and "(2, 3)" in msg and "(4,)" in msg

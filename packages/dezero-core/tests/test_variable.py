@@ -158,3 +158,83 @@ def test_grad_dtype_matches_variable_dtype(xp):
     x = Variable(xp.ones((2,), dtype=np.float32))
     ((x * 2.0 + 1.0) ** 2 / 3.0 - 0.5).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+import dezero.core as dc  # noqa: E402
+
+# Every core op, with Python scalars on either side where the op takes two operands.
+EVERY_OP = {
+    "add": lambda v: dc.add(v, 2.0) + dc.add(1, v),
+    "sub": lambda v: dc.sub(v, 2.0) - dc.sub(1, v),
+    "mul": lambda v: dc.mul(v, 0.5) * dc.mul(3, v),
+    "div": lambda v: dc.div(v, 4.0) / dc.div(2, v),
+    "neg": lambda v: dc.neg(v) * 1.5,
+    "pow": lambda v: dc.pow(v, 2.5) + dc.pow(1.5, v),
+    "exp": lambda v: dc.exp(v) * 0.5,
+    "log": lambda v: dc.log(v) + 1.0,
+    "sin": lambda v: 2.0 * dc.sin(v),
+    "cos": lambda v: 2.0 - dc.cos(v),
+    "tanh": lambda v: dc.tanh(v) / 3.0,
+    "reshape": lambda v: dc.reshape(v, (3, 2)) * 0.5,
+    "transpose": lambda v: dc.transpose(v) + 0.5,
+    "sum": lambda v: dc.sum(v, axis=1, keepdims=True) * 0.5,
+    "sum_to": lambda v: dc.sum_to(v, (1, 3)) - 0.5,
+    "broadcast_to": lambda v: dc.broadcast_to(v, (4, 2, 3)) * 0.5,
+    "matmul": lambda v: dc.matmul(v * 0.5, dc.transpose(v)) + 1,
+    "get_item": lambda v: dc.get_item(v, np.array([1, 1, 0])) * 0.5,
+    "max": lambda v: dc.max(v, axis=0) * 0.5,
+    "min": lambda v: 0.5 * dc.min(v),
+}
+
+
+def test_every_op_is_listed():
+    assert sorted(EVERY_OP) == sorted(dc.ops.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_OP))
+def test_float32_stays_float32_through_every_op(xp, name):
+    x = Variable(xp.asarray(np.array([[0.5, 1.0, 1.5], [2.0, 2.5, 3.0]], np.float32)))
+    y = EVERY_OP[name](x)
+    assert y.dtype == np.float32, f"{name}: forward gave {y.dtype}"
+    y.sum().backward()
+    assert x.grad.dtype == np.float32, f"{name}: gradient is {x.grad.dtype}"
+
+
+@pytest.mark.parametrize(
+    "f,expected",
+    [
+        (lambda v: v * np.full(3, 2.0), [2.0, 2.0, 2.0]),  # a float64 array constant
+        (lambda v: v * np.float64(2.0), [2.0, 2.0, 2.0]),  # NumPy float64 scalar (strong)
+        (lambda v: v @ np.full((3, 2), 2.0), [4.0, 4.0, 4.0]),  # 2 per output column
+        (lambda v: v / Variable(np.full(3, 2.0)), [0.5, 0.5, 0.5]),  # a float64 Variable
+    ],
+    ids=["array", "np_scalar", "matmul", "variable"],
+)
+def test_gradient_has_its_variables_dtype_when_operands_are_wider(f, expected):
+    x = Variable(np.array([1.0, 2.0, 3.0], np.float32))
+    y = f(x)
+    assert y.dtype == np.float64  # NumPy's promotion: the forward result is wider
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, expected)
+
+
+def test_integer_variable_gradient_is_not_truncated():
+    # Only floating variables get their dtype back: an int gradient would truncate 0.5 to 0.
+    x = Variable(np.array([1, 2]))
+    (x * 0.5).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.5, 0.5])
+
+
+def test_mixed_dtype_gradient_double_backward():
+    # z = sum((x * 3)^2) with float32 x and a float64 constant: dz/dx = 18 x, d(sum dz/dx)/dx = 18
+    x = Variable(np.array([1.0, 2.0], np.float32))
+    z = ((x * np.float64(3.0)) ** 2).sum()
+    z.backward(create_graph=True)
+    gx = x.grad
+    assert gx.dtype == np.float32
+    np.testing.assert_allclose(gx.data, [18.0, 36.0])
+    x.cleargrad()
+    gx.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, [18.0, 18.0])

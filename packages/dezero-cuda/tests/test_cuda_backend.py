@@ -286,3 +286,129 @@ def test_cpu_unaffected_get_item_repeated_indices() -> None:
     for k, i in enumerate(idx):
         expected[i] += w[k]
     np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- seeding CuPy's generator
+
+
+def test_core_seed_never_imports_cupy_nor_raises() -> None:
+    # Seeding on a CPU-only run must not import CuPy (nor touch CUDA) just to seed it.
+    code = (
+        "import sys, dezero.cuda\n"
+        "from dezero.core import random\n"
+        "random.seed(0); random.seed(None)\n"
+        "assert 'cupy' not in sys.modules, 'seed imported cupy'\n"
+        "assert dezero.cuda.backend._pending_seed == (None,)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=_subprocess_env(), capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+
+
+class _FakeCupy:
+    """Just enough of CuPy for CupyBackend: one device, a generator that records seeds."""
+
+    __version__ = "0.0-fake"
+
+    def __init__(self, devices: int = 1) -> None:
+        self.seeds: list[int | None] = []
+        outer = self
+
+        class Runtime:
+            @staticmethod
+            def getDeviceCount() -> int:
+                return devices
+
+        class Cuda:
+            runtime = Runtime
+
+        class Random:
+            @staticmethod
+            def seed(n: int | None) -> None:
+                outer.seeds.append(n)
+
+        self.cuda = Cuda
+        self.random = Random
+
+
+def test_cupy_seed_applied_at_once_when_cupy_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeCupy()
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    b = CupyBackend()
+    b.seed(21)
+    assert fake.seeds == [21] and b._pending_seed == ()
+    _ = b.xp  # nothing pending: no second seeding
+    assert fake.seeds == [21]
+
+
+def test_cupy_seed_waits_until_cupy_is_first_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cupy", None)  # not imported yet
+    b = CupyBackend()
+    b.seed(4)  # CuPy absent: kept, no error
+    assert b._pending_seed == (4,)
+    fake = _FakeCupy()
+    monkeypatch.setitem(sys.modules, "cupy", fake)  # imported later (first GPU use)
+    assert b.xp is fake
+    assert fake.seeds == [4] and b._pending_seed == ()
+
+
+def test_cupy_seed_kept_while_no_device_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeCupy(devices=0)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    b = CupyBackend()
+    b.seed(9)
+    _ = b.xp
+    assert fake.seeds == [] and b._pending_seed == (9,)
+
+
+def test_core_seed_reaches_the_registered_cupy_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dezero.core import random as drandom
+
+    seen: list[int | None] = []
+    monkeypatch.setattr(dezero.cuda.backend, "seed", seen.append)
+    drandom.seed(np.int64(17))
+    assert seen == [17]
+
+
+def test_registered_cupy_backend_seed_never_raises_here() -> None:
+    # The real situation of this machine (CuPy imported above, or missing; no device).
+    dezero.cuda.backend.seed(5)
+    if SITUATION != "gpu":
+        assert dezero.cuda.backend._pending_seed == (5,)
+
+
+# ---------------------------------------------------------------- report hint
+
+
+@pytest.mark.parametrize(
+    ("driver", "runtime", "driver_hint"),
+    [
+        ("12.9", "12.10", True),  # as floats 12.9 > 12.1: the old comparison missed it
+        ("12.10", "12.9", False),
+        ("12.2", "12.8", True),
+        ("13.0", "12.8", False),
+        ("12.8", "12.8", False),
+    ],
+)
+def test_report_hint_compares_cuda_versions_as_numbers(
+    driver: str, runtime: str, driver_hint: bool
+) -> None:
+    from dezero.cuda._report import _hint
+
+    lines = [("CuPy", "14.2.0"), ("CUDA runtime", runtime), ("CUDA driver", driver),
+             ("CUDA_VISIBLE_DEVICES", "(not set)")]
+    hint = _hint(lines, usable=False)
+    assert ("update the driver" in hint) is driver_hint, hint
+    if driver_hint:
+        assert f"CUDA {driver}" in hint and runtime in hint
+
+
+def test_report_hint_ignores_unreadable_versions() -> None:
+    from dezero.cuda._report import _hint
+
+    lines = [("CuPy", "14.2.0"), ("CUDA runtime", "unavailable (CUDARuntimeError: x)"),
+             ("CUDA driver", "none"), ("CUDA_VISIBLE_DEVICES", "(not set)")]
+    assert "no NVIDIA driver" in _hint(lines, usable=False)
+    lines[2] = ("CUDA driver", "unavailable (CUDARuntimeError: y)")
+    assert _hint(lines, usable=False) == ""

@@ -206,3 +206,19 @@ def test_numpy_scalar_constants_meet_gpu_variables() -> None:
     z.backward()
     assert dezero.cuda.backend.is_array(x.grad.data)
     np.testing.assert_allclose(dezero.cuda.as_numpy(x.grad), 2.0**a * np.log(2.0), rtol=1e-5)
+
+
+def test_core_seed_makes_gpu_draws_reproducible() -> None:
+    # One dezero.core.random.seed(n) seeds CuPy's generator too: GPU dropout repeats.
+    from dezero.core import random as drandom
+
+    cp = dezero.cuda.backend.xp
+    drandom.seed(123)
+    a = dezero.cuda.as_numpy(cp.random.random_sample((64,), dtype=cp.float32))
+    drandom.seed(123)
+    b = dezero.cuda.as_numpy(cp.random.random_sample((64,), dtype=cp.float32))
+    drandom.seed(124)
+    c = dezero.cuda.as_numpy(cp.random.random_sample((64,), dtype=cp.float32))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert dezero.cuda.backend._pending_seed == ()

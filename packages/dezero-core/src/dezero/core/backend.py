@@ -10,6 +10,7 @@ them. Everything device-specific goes through :func:`get_array_module`,
 from __future__ import annotations
 
 import threading
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +31,7 @@ __all__ = [
     "gpu_status",
     "is_array",
     "device_of",
+    "seed_backends",
 ]
 
 
@@ -80,6 +82,13 @@ class Backend:
         """In place ``a[indices] += values`` with repeated indices accumulated."""
         raise NotImplementedError
 
+    def seed(self, n: int | None) -> None:
+        """Seed this library's own random generator, if it has one (called by
+        :func:`dezero.core.random.seed`); must never raise for want of a device.
+
+        The default does nothing: NumPy arrays draw from core's generator.
+        """
+
 
 class NumpyBackend(Backend):
     name = "numpy"
@@ -107,20 +116,48 @@ _backends: dict[str, Backend] = {"numpy": _NUMPY}
 # Array type -> backend, filled lazily: a dict lookup on type(x) is the hot path.
 _by_type: dict[type, Backend] = {np.ndarray: _NUMPY}
 _entry_points_loaded = False
+# The argument of the last dezero.core.random.seed() call, wrapped in a tuple (None inside
+# means "fresh entropy"); empty until seed() is called. A backend registered later (an
+# entry point loaded on first GPU use) is seeded with it on registration.
+_last_seed: tuple[int | None, ...] = ()
 
 
 def register_backend(backend: Backend) -> Backend:
-    """Register (or replace) ``backend`` under ``backend.name`` and return it."""
+    """Register (or replace) ``backend`` under ``backend.name`` and return it.
+
+    If :func:`dezero.core.random.seed` was called before, a newly registered backend is
+    seeded with the same value, so ``seed(n)`` also covers plug-ins loaded afterwards.
+    """
     if not isinstance(backend, Backend) or not backend.name:
         raise TypeError(
             f"register_backend: expected a named Backend instance, got {type(backend).__name__}"
         )
     with _lock:
+        new = _backends.get(backend.name) is not backend
         _backends[backend.name] = backend
         for t, b in list(_by_type.items()):
             if b.name == backend.name:
                 del _by_type[t]
+    if new and _last_seed:
+        try:
+            backend.seed(_last_seed[0])
+        except Exception as e:  # registration (often inside gpu_status) must not fail
+            warnings.warn(
+                f"register_backend: seeding backend {backend.name!r} failed: "
+                f"{type(e).__name__}: {e}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     return backend
+
+
+def seed_backends(n: int | None) -> None:
+    """Seed every registered backend's own generator (see :meth:`Backend.seed`) and
+    remember ``n`` for backends registered later. Called by ``dezero.core.random.seed``."""
+    global _last_seed
+    _last_seed = (n,)
+    for b in list(_backends.values()):
+        b.seed(n)
 
 
 def _load_entry_points() -> None:

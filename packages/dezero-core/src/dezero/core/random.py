@@ -13,17 +13,26 @@ from typing import Any
 
 import numpy as np
 
+from dezero.core import backend as _backend
+
 __all__ = ["seed", "get_generator", "get_state", "set_state", "make_generator"]
 
 _generator = np.random.Generator(np.random.PCG64())
 
 
 def seed(n: int | None) -> None:
-    """Re-seed the framework's generator (``None`` draws fresh entropy)."""
+    """Re-seed the framework's generator (``None`` draws fresh entropy).
+
+    Every registered backend with a generator of its own is seeded too (CuPy's, with
+    dezero-cuda: GPU dropout), and so is any backend registered later, so one ``seed(n)``
+    makes a run reproducible on every device.
+    """
     if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0):
         raise ValueError(f"seed: n must be a non-negative int or None, got {n!r}")
     global _generator
+    n = None if n is None else int(n)
     _generator = np.random.Generator(np.random.PCG64(n))
+    _backend.seed_backends(n)
 
 
 def get_generator() -> np.random.Generator:

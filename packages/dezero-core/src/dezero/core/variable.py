@@ -172,11 +172,17 @@ class Variable:
                             x = inputs[i]
                             if not isinstance(gx, Variable):
                                 gx = _const(gx)
-                            if gx.data.shape != x.shape:
+                            gd = gx.data
+                            xd = x.data
+                            if gd.shape != xd.shape:
                                 raise ValueError(
                                     f"{f.name}.backward returned a gradient of shape {gx.shape} "
                                     f"for input {i} of shape {x.shape}"
                                 )
+                            if gd.dtype != xd.dtype and xd.dtype.kind in "fc":
+                                # A gradient has its variable's dtype, also when the
+                                # formula met a wider operand (float32 x * float64 w).
+                                gx = _ops.arithmetic._cast(gx, xd.dtype)
                             if x.grad is None:
                                 x.grad = gx
                             else:

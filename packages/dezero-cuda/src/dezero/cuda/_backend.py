@@ -56,10 +56,50 @@ class CupyBackend(Backend):
         # call (they are the rare path, and a user may fix CUDA_VISIBLE_DEVICES meanwhile).
         self._ok = False
         self._lock = threading.Lock()
+        # A seed given before CuPy was usable or imported (a tuple: (n,)); applied when
+        # dezero first reaches CuPy through this backend, so the seed is never lost and
+        # seeding never imports CuPy or initialises CUDA on its own.
+        self._pending_seed: tuple[int | None, ...] = ()
 
     @property
     def xp(self) -> ModuleType:
-        return import_cupy()
+        cupy = import_cupy()
+        if self._pending_seed:
+            self._apply_pending_seed()
+        return cupy
+
+    def seed(self, n: int | None) -> None:
+        """Seed CuPy's generator of the current device (``cupy.random.seed(n)``).
+
+        Applied now when CuPy is already imported and a device answers; otherwise kept
+        and applied the first time dezero reaches CuPy (``xp``, ``to_gpu``). Never raises
+        and never imports CuPy or initialises CUDA by itself.
+        """
+        self._pending_seed = (n,)
+        if sys.modules.get("cupy") is not None:
+            self._apply_pending_seed()
+
+    def _apply_pending_seed(self) -> None:
+        if not self._pending_seed:
+            return
+        try:
+            ok = self.available()[0]
+        except Exception:
+            ok = False
+        if not ok:
+            return  # kept for later: a device may answer once the user fixes CUDA
+        n = self._pending_seed[0]
+        self._pending_seed = ()
+        try:
+            import_cupy().random.seed(n)
+        except Exception as e:  # a seeding failure must not break training; say so
+            import warnings
+
+            warnings.warn(
+                f"CupyBackend.seed: cupy.random.seed({n}) failed: {type(e).__name__}: {e}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def is_array(self, x: Any) -> bool:
         # No cupy in sys.modules means no cupy array can exist: never import it just to look.
@@ -106,6 +146,8 @@ class CupyBackend(Backend):
 
     def from_numpy(self, a: Any, device: Any = None) -> Any:
         cupy = self._require("to_gpu")
+        if self._pending_seed:
+            self._apply_pending_seed()
         if device is None:
             return cupy.asarray(a)
         n = device_id(device, "to_gpu")

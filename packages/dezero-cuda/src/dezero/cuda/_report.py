@@ -100,17 +100,26 @@ def _hint(lines: list[tuple[str, str]], usable: bool) -> str:
             "no NVIDIA driver is loaded: this machine needs an NVIDIA GPU and driver "
             "(nvidia-smi must list the GPU)"
         )
-    try:
-        if float(driver) < float(runtime):
-            return (
-                f"the driver supports CUDA {driver} but this CuPy needs {runtime}: "
-                "update the driver or install the cupy-cudaXXx wheel matching it"
-            )
-    except ValueError:
-        pass
+    d, r = _version_tuple(driver), _version_tuple(runtime)
+    if d is not None and r is not None and d < r:
+        return (
+            f"the driver supports CUDA {driver} but this CuPy needs {runtime}: "
+            "update the driver or install the cupy-cudaXXx wheel matching it"
+        )
     if info.get("CUDA_VISIBLE_DEVICES", "(not set)") not in ("(not set)",):
         return "CUDA_VISIBLE_DEVICES limits which GPUs are visible: check its value"
     return ""
+
+
+def _version_tuple(v: str) -> tuple[int, ...] | None:
+    """``"12.10"`` -> ``(12, 10)``; None for anything else ("none", an error text).
+
+    Versions compare as tuples of ints: as floats, 12.10 would sort before 12.9.
+    """
+    parts = v.split(".")
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
 
 
 def _describe_device(cupy: Any, i: int) -> str:

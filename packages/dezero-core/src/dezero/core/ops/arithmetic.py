@@ -109,6 +109,28 @@ class Pow(Function):
         return gx0, gx1
 
 
+class Cast(Function):
+    """``x`` converted to ``dtype``; the gradient is converted back to ``x``'s dtype.
+
+    The engine uses it to give a gradient its variable's dtype when the formula produced
+    another (a float32 Variable times a float64 array gives a float64 ``gy * w``).
+    """
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def forward(self, x: Any) -> Any:
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy: Variable) -> Variable:
+        return _cast(gy, self.in_dtype)
+
+
+def _cast(x: Variable, dtype: Any) -> Variable:
+    return x if x.dtype == dtype else Cast(dtype)(x)
+
+
 def add(x0: Any, x1: Any) -> Variable:
     """``x0 + x1`` with broadcasting."""
     return Add()(x0, x1)

@@ -10,13 +10,16 @@ from dezero.core.variable import Variable, _const
 __all__ = ["sum", "max", "min"]
 
 
-def _normalize_axis(axis: Any, ndim: int, fname: str) -> tuple[int, ...] | None:
+def _normalize_axis(axis: Any, shape: tuple[int, ...], fname: str) -> tuple[int, ...] | None:
     if axis is None:
         return None
+    ndim = len(shape)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ValueError(f"{fname}: axis {a} is out of range for an array of {ndim} dims")
+            raise ValueError(
+                f"{fname}: axis {a} is out of range for an array of {ndim} dims (shape {shape})"
+            )
     return tuple(sorted(a % ndim for a in axes))
 
 
@@ -70,20 +73,20 @@ class Min(_Extremum):
         return x.min(axis=self.axis, keepdims=self.keepdims)
 
 
-def _ndim(x: Any) -> int:
-    return x.ndim if hasattr(x, "ndim") else 0
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else ()
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Sum of ``x`` over ``axis`` (all axes when None)."""
-    return Sum(_normalize_axis(axis, _ndim(x), "sum"), keepdims)(x)
+    return Sum(_normalize_axis(axis, _shape(x), "sum"), keepdims)(x)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Maximum of ``x`` over ``axis``; ties share the gradient."""
-    return Max(_normalize_axis(axis, _ndim(x), "max"), keepdims)(x)
+    return Max(_normalize_axis(axis, _shape(x), "max"), keepdims)(x)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Minimum of ``x`` over ``axis``; ties share the gradient."""
-    return Min(_normalize_axis(axis, _ndim(x), "min"), keepdims)(x)
+    return Min(_normalize_axis(axis, _shape(x), "min"), keepdims)(x)

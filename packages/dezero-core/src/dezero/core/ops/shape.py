@@ -62,7 +62,12 @@ class BroadcastTo(Function):
 
     def forward(self, x: Any) -> Any:
         self.x_shape = x.shape
-        return backend_of(x).xp.broadcast_to(x, self.shape)
+        try:
+            return backend_of(x).xp.broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot broadcast shape {x.shape} to shape {self.shape}"
+            ) from None
 
     def backward(self, gy: Variable) -> Variable:
         return sum_to(gy, self.x_shape)

@@ -35,9 +35,9 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
     """Inverted dropout: in training, zero each element with probability ``dropout_ratio``
     and scale the rest by ``1 / (1 - dropout_ratio)``; in ``test_mode()``, the identity.
 
-    The mask is drawn from :func:`dezero.core.random.get_generator` on the CPU (so
-    ``dezero.core.seed(n)`` makes it reproducible) and from the array library's own
-    generator on a GPU.
+    The mask is drawn from :func:`dezero.core.random.get_generator` on the CPU and from
+    the array library's own generator on a GPU; ``dezero.core.seed(n)`` seeds both (on a
+    GPU, the current device's generator), so either is reproducible.
 
     Args:
         x: a floating-point Variable or array.
