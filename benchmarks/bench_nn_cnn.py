@@ -138,7 +138,7 @@ def make_torch(params: list[np.ndarray]) -> Callable[[np.ndarray, np.ndarray], f
         with torch.no_grad():
             for p in ps:
                 p -= LR * p.grad
-        return float(loss)
+        return float(loss.detach())
 
     return step
 
