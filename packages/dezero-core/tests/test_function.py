@@ -177,3 +177,40 @@ def test_same_foreign_device_is_fine(fake_backend):
 
 def test_fake_backend_removed_after_test():
     assert "fake" not in backend._backends
+
+
+def test_a_function_instance_called_twice_keeps_both_graphs_correct():
+    # Reusing one instance must not overwrite the first node: the first graph's gradient
+    # would silently go to the second call's inputs.
+    import numpy as np
+
+    from dezero.core import Function, Variable
+
+    class Square(Function):
+        def forward(self, x):
+            self.x_shape = x.shape  # state that backward relies on
+            return x * x
+
+        def backward(self, gy):
+            assert gy.shape == self.x_shape
+            return 2 * self.inputs[0] * gy
+
+    f = Square()
+    x1, x2 = Variable(np.array(2.0)), Variable(np.array([3.0, 4.0]))
+    y1 = f(x1)
+    y2 = f(x2)
+    y1.backward()
+    y2.sum().backward()
+    assert float(x1.grad.data) == 4.0
+    assert np.array_equal(x2.grad.data, np.array([6.0, 8.0]))
+    assert y1.creator is f and y2.creator is not f
+
+
+def test_an_input_without_data_is_named_in_the_error():
+    import numpy as np
+    import pytest
+
+    from dezero.core import Variable
+
+    with pytest.raises(ValueError, match=r"Mul: input 0 holds no data"):
+        Variable(None) * np.array(2.0)

@@ -142,3 +142,13 @@ def test_add_shape_mismatch_names_function_and_shapes():
 def test_unsupported_operand():
     with pytest.raises(TypeError, match="Mul"):
         Variable(np.ones(2)) * "a"
+
+
+def test_derivative_of_x_to_the_zero_is_zero_everywhere_including_zero():
+    import numpy as np
+
+    from dezero.core import Variable
+
+    x = Variable(np.array([0.0, 2.0, -1.5]))
+    (x**0).sum().backward()
+    assert np.array_equal(x.grad.data, np.zeros(3))

@@ -55,3 +55,16 @@ def test_sum_float32(xp):
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_numpy_integer_axes_are_accepted_and_repeated_axes_refused():
+    import numpy as np
+    import pytest
+
+    from dezero.core import Variable
+
+    a = np.arange(6.0).reshape(2, 3)
+    assert np.array_equal(Variable(a).sum(axis=np.int64(1)).data, np.array([3.0, 12.0]))
+    assert np.array_equal(Variable(a).max(axis=(np.int32(0),)).data, np.array([3.0, 4.0, 5.0]))
+    with pytest.raises(ValueError, match=r"sum: axis \(1, -1\) repeats an axis"):
+        Variable(a).sum(axis=(1, -1))

@@ -152,3 +152,34 @@ def test_binary_cross_entropy(xp):
     check_dtype_preserved(xp, F.binary_cross_entropy, [p.astype(np.float32), t.astype(np.int64)])
     y = F.binary_cross_entropy(to_xp(xp, np.array([0.0, 1.0])), to_xp(xp, np.array([1.0, 0.0])))
     assert float(y.data) == pytest.approx(100.0)  # log clamped at -100, never inf
+
+
+def test_binary_cross_entropy_gradient_is_finite_for_saturated_probabilities():
+    # sigmoid(+-20) rounds to exactly 1 and 0 in float32; the loss is 0 there, and its
+    # gradient with respect to the logits, sigmoid(x) - t, is about 2e-9: finite, ~0.
+    from dezero.core import Variable
+    from dezero.nn import functions as F
+
+    x = Variable(np.array([20.0, -20.0], np.float32))
+    F.binary_cross_entropy(F.sigmoid(x), np.array([1, 0])).backward()
+    assert np.all(np.isfinite(x.grad.data))
+    assert np.allclose(x.grad.data, 0.0, atol=1e-6)
+
+
+def test_binary_cross_entropy_accepts_0d_input():
+    from dezero.core import Variable
+    from dezero.nn import functions as F
+
+    p = Variable(np.array(0.3))
+    y = F.binary_cross_entropy(p, np.array(1.0))
+    assert np.isclose(float(y.data), -np.log(0.3))
+    y.backward()
+    assert np.isclose(float(p.grad.data), -1 / 0.3)  # d/dp of -log p
+
+
+def test_softmax_cross_entropy_refuses_boolean_labels():
+    from dezero.core import Variable
+    from dezero.nn import functions as F
+
+    with pytest.raises(TypeError, match="softmax_cross_entropy: labels t must be an integer"):
+        F.softmax_cross_entropy(Variable(np.zeros((3, 2))), np.array([True, False, True]))

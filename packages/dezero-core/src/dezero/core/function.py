@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import weakref
 from typing import Any
 
@@ -63,6 +64,11 @@ class Function:
     def __call__(self, *inputs: Any) -> Any:
         # The hot path of the engine, run once per op in forward and backward alike: kept
         # flat (no helper calls, few temporaries). See benchmarks/bench_core.py.
+        if "outputs" in self.__dict__:
+            # This instance is already a node of a graph: running it again would overwrite
+            # what that graph's backward needs (inputs, shapes saved by forward). A copy
+            # becomes the new node instead, so ``f = Square(); f(a); f(b)`` is safe.
+            return self._fresh()(*inputs)
         vs = []
         xs = []
         plain = True
@@ -190,7 +196,19 @@ class Function:
                 f"device first with to_cpu() or to_gpu()"
             )
 
+    def _fresh(self) -> Function:
+        f = copy.copy(self)
+        for k in ("inputs", "outputs", "needs_input_grad", "_out_meta", "generation"):
+            f.__dict__.pop(k, None)
+        return f
+
     def _wrap_error(self, e: Exception, vs: list[Variable]) -> Exception:
+        for i, v in enumerate(vs):
+            if v.data is None:
+                return ValueError(
+                    f"{self.name}: input {i} holds no data (data is None: an uninitialised, "
+                    f"lazily-sized Parameter?); original error: {e}"
+                )
         desc = ", ".join(
             f"{v.shape} {getattr(v.data, 'dtype', type(v.data).__name__)}" for v in vs
         )

@@ -79,6 +79,14 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> Path:
         name: loader.state_dict() if callable(getattr(loader, "state_dict", None)) else None
         for name, loader in sources
     }
+    train_state = loaders["train"]
+    if trainer.iteration_in_epoch == 0 and isinstance(train_state, dict) and (
+        "position" in train_state
+    ):
+        # At an epoch boundary the loop may have left the loader's epoch early
+        # (max_iters_per_epoch, a stop): an uninterrupted run starts the next epoch with a
+        # fresh order, so the checkpoint records this epoch as complete.
+        train_state["position"] = len(trainer.train_loader)
     meta = {
         "format": FORMAT,
         **trainer._loop_state(),

@@ -91,7 +91,11 @@ class Pow(Function):
             else:
                 # A constant exponent stays raw, so a Python scalar stays weakly typed.
                 c = x1.data
-                gx0 = gy * c * x0 ** (c - 1)
+                if isinstance(c, (int, float, np.generic)) and c == 0:
+                    # d/dx x**0 = 0 everywhere; the general formula gives 0 * 0**-1 = nan at 0.
+                    gx0 = gy * 0.0
+                else:
+                    gx0 = gy * c * x0 ** (c - 1)
             gx0 = _unbroadcast(gx0, x0)
         if n1:
             y = self.outputs[0]()

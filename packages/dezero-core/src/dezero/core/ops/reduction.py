@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from dezero.core.function import Function
 from dezero.core.variable import Variable, _const
 
@@ -14,13 +16,16 @@ def _normalize_axis(axis: Any, shape: tuple[int, ...], fname: str) -> tuple[int,
     if axis is None:
         return None
     ndim = len(shape)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (int(axis),) if isinstance(axis, (int, np.integer)) else tuple(int(a) for a in axis)
     for a in axes:
         if not -ndim <= a < ndim:
             raise ValueError(
                 f"{fname}: axis {a} is out of range for an array of {ndim} dims (shape {shape})"
             )
-    return tuple(sorted(a % ndim for a in axes))
+    norm = tuple(sorted(a % ndim for a in axes))
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"{fname}: axis {axis} repeats an axis (shape {shape})")
+    return norm
 
 
 def _keepdims_shape(in_shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:

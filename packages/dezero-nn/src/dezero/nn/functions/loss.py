@@ -20,10 +20,11 @@ def _shape(x: Any) -> tuple[int, ...]:
     return tuple(getattr(x, "shape", ()))
 
 
-def _label_array(fname: str, t: Any) -> Any:
+def _label_array(fname: str, t: Any, allow_bool: bool = True) -> Any:
     t = t.data if isinstance(t, Variable) else t
     kind = getattr(getattr(t, "dtype", None), "kind", None)
-    if kind not in ("i", "u", "b"):
+    # Class indices must be integers: a boolean array would index as a mask instead.
+    if kind not in (("i", "u", "b") if allow_bool else ("i", "u")):
         raise TypeError(
             f"{fname}: labels t must be an integer array, got "
             f"{getattr(t, 'dtype', type(t).__name__)}"
@@ -145,7 +146,7 @@ def softmax_cross_entropy(x: Any, t: Any) -> Variable:
     Returns:
         A 0-d Variable of ``x``'s dtype.
     """
-    t = _label_array("softmax_cross_entropy", t)
+    t = _label_array("softmax_cross_entropy", t, allow_bool=False)
     xs = _shape(x)
     if len(xs) != 2:
         raise ValueError(f"softmax_cross_entropy: x must be 2-d (N, C), got shape {xs}")
@@ -213,10 +214,9 @@ class BinaryCrossEntropy(Function):
         q = 1 - p
         # log clamped at -100 (as PyTorch) so p = 0 or 1 gives a finite loss, with no
         # log(0) evaluated on the way.
-        log_p = xp.maximum(xp.log(xp.where(p > 0, p, 1)), -100)
-        log_p[p <= 0] = -100
-        log_q = xp.maximum(xp.log(xp.where(q > 0, q, 1)), -100)
-        log_q[q <= 0] = -100
+        # No item assignment: on 0-d input the ufuncs return scalars.
+        log_p = xp.where(p > 0, xp.maximum(xp.log(xp.where(p > 0, p, 1)), -100), -100)
+        log_q = xp.where(q > 0, xp.maximum(xp.log(xp.where(q > 0, q, 1)), -100), -100)
         loss = -(t * log_p + (1 - t) * log_q)
         return xp.asarray(loss.sum() / p.size)
 
@@ -224,7 +224,15 @@ class BinaryCrossEntropy(Function):
         p, t = self.inputs
         np_, nt = self.needs_input_grad
         g = broadcast_to(gy, p.shape) / p.size
-        gp = g * (p - t) / (p * (1 - p)) if np_ else None
+        gp = None
+        if np_:
+            # p = 0 or 1 (a saturated sigmoid in float32) would divide by zero: floor the
+            # denominator at 1e-12, as PyTorch does, with a constant so it stays
+            # differentiable.
+            den = p * (1 - p)
+            xp = get_array_module(den)
+            floor = _const(xp.where(den.data > 1e-12, 0, 1e-12).astype(den.dtype))
+            gp = g * (p - t) / (den + floor)
         gt = g * (log(1 - p) - log(p)) if nt else None
         return gp, gt
 
