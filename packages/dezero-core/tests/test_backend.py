@@ -17,14 +17,17 @@ from dezero.core.backend import (
     to_device,
     to_gpu,
 )
+from dezero.core.testing import HostGPUBackend, isolated_backends
 
 
 @pytest.fixture
-def no_gpu_registry(monkeypatch):
+def no_gpu_registry():
     """A registry holding NumPy alone, with entry points treated as loaded (none found)."""
-    monkeypatch.setattr(backend, "_backends", {"numpy": backend._NUMPY})
-    monkeypatch.setattr(backend, "_by_type", {np.ndarray: backend._NUMPY})
-    monkeypatch.setattr(backend, "_entry_points_loaded", True)
+    with isolated_backends():
+        yield
+
+
+
 
 
 def test_get_array_module():
@@ -91,31 +94,6 @@ class _BrokenGPU(Backend):
         raise RuntimeError("driver exploded")
 
 
-class _HostGPU(Backend):
-    """A pretend GPU whose arrays are NumPy arrays flagged by a subclass."""
-
-    name = "pretend-gpu"
-    is_gpu = True
-
-    class Arr(np.ndarray):
-        pass
-
-    @property
-    def xp(self):
-        return np
-
-    def is_array(self, x):
-        return isinstance(x, _HostGPU.Arr)
-
-    def device(self, x):
-        return "cuda:0"
-
-    def from_numpy(self, a, device=None):
-        return np.array(a).view(_HostGPU.Arr)
-
-    def to_numpy(self, a):
-        return np.array(a).view(np.ndarray)
-
 
 def test_gpu_status_survives_broken_backend(no_gpu_registry):
     register_backend(_BrokenGPU())
@@ -124,12 +102,13 @@ def test_gpu_status_survives_broken_backend(no_gpu_registry):
 
 
 def test_transfer_through_registered_gpu_backend(no_gpu_registry):
-    register_backend(_HostGPU())
+    register_backend(HostGPUBackend())
     assert gpu_status() == (True, "")
     v = Variable(np.arange(3.0))
     (v * 2.0).sum().backward()
     v.to_gpu()
-    assert isinstance(v.data, _HostGPU.Arr) and isinstance(v.grad.data, _HostGPU.Arr)
+    assert isinstance(v.data, HostGPUBackend.Array)
+    assert isinstance(v.grad.data, HostGPUBackend.Array)
     assert backend.device_of(v) == "cuda:0"
     v.to_cpu()
     assert type(v.data) is np.ndarray and type(v.grad.data) is np.ndarray
@@ -141,7 +120,7 @@ def test_entry_points_are_loaded(monkeypatch, no_gpu_registry):
 
     class EP:
         def load(self):
-            return _HostGPU
+            return HostGPUBackend
 
     class Missing:
         def load(self):
@@ -151,7 +130,7 @@ def test_entry_points_are_loaded(monkeypatch, no_gpu_registry):
 
     monkeypatch.setattr(md, "entry_points", lambda group: [Missing(), EP()])
     assert gpu_status()[0] is True
-    assert backend.get_backend("pretend-gpu").is_gpu
+    assert backend.get_backend("host-gpu").is_gpu
 
 
 def test_get_array_module_accepts_numpy_scalars():
@@ -186,7 +165,7 @@ def test_numpy_scalar_constant_meets_gpu_array_as_a_scalar(no_gpu_registry):
     # np.float32 must reach forward as a scalar and pass the device check.
     from dezero.core import Function
 
-    register_backend(_HostGPU())
+    register_backend(HostGPUBackend())
     seen = []
 
     class Probe(Function):
@@ -197,20 +176,20 @@ def test_numpy_scalar_constant_meets_gpu_array_as_a_scalar(no_gpu_registry):
         def backward(self, gy):
             return gy * self.inputs[1].data, None
 
-    x = Variable(_HostGPU().from_numpy(np.array([1.0, 2.0], np.float32)))
+    x = Variable(HostGPUBackend().from_numpy(np.array([1.0, 2.0], np.float32)))
     y = Probe()(x, np.float32(3.0))
     assert seen == [np.float32]
-    assert isinstance(y.data, _HostGPU.Arr) and y.dtype == np.float32
+    assert isinstance(y.data, HostGPUBackend.Array) and y.dtype == np.float32
     z = x * np.float32(2.0)  # the operator path: no DeviceMismatchError
-    assert isinstance(z.data, _HostGPU.Arr) and z.dtype == np.float32
+    assert isinstance(z.data, HostGPUBackend.Array) and z.dtype == np.float32
     # (Not through sum(): a full reduction of an ndarray subclass gives a host scalar.)
     z.backward()
-    assert isinstance(x.grad.data, _HostGPU.Arr)
+    assert isinstance(x.grad.data, HostGPUBackend.Array)
     np.testing.assert_array_equal(to_cpu(x.grad.data), [2.0, 2.0])
     # A NumPy-scalar base, differentiated in the exponent: d(2^x)/dx = 2^x ln 2.
     x.cleargrad()
     (np.float32(2.0) ** x).backward()
-    assert isinstance(x.grad.data, _HostGPU.Arr)
+    assert isinstance(x.grad.data, HostGPUBackend.Array)
     np.testing.assert_allclose(to_cpu(x.grad.data), [2 * np.log(2), 4 * np.log(2)], rtol=1e-6)
     # A real host array still does not mix with device arrays.
     with pytest.raises(backend.DeviceMismatchError, match="different devices"):

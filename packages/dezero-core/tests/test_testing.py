@@ -62,3 +62,20 @@ def test_array_comparisons_accept_variables_and_arrays(xp):
     assert array_allclose(Variable(a), a + 1e-9)
     assert not array_allclose(a, a + 1e-2)
     assert not array_allclose(a, np.ones(3))
+
+
+def test_isolated_backends_holds_only_what_it_is_given_and_restores_the_registry():
+    from dezero.core import backend
+    from dezero.core.testing import HostGPUBackend, isolated_backends
+
+    before = dict(backend._backends)
+    b = HostGPUBackend()
+    with pytest.raises(RuntimeError, match="boom"):
+        with isolated_backends(b):
+            assert set(backend._backends) == {"numpy", "host-gpu"}
+            a = b.from_numpy(np.arange(3.0))
+            assert backend.device_of(a) == "cuda:0"
+            assert np.array_equal(backend.to_cpu(a), np.arange(3.0))
+            assert type(backend.to_cpu(a)) is np.ndarray
+            raise RuntimeError("boom")
+    assert backend._backends == before

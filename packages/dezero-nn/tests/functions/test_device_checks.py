@@ -11,41 +11,22 @@ import numpy as np
 import pytest
 
 import dezero.nn.functions as F
-from dezero.core import Variable, backend
-from dezero.core.backend import Backend, DeviceMismatchError
-
-
-class _Arr(np.ndarray):
-    pass
-
-
-class _PretendGPU(Backend):
-    name = "pretend-gpu-nn"
-    is_gpu = True
-
-    @property
-    def xp(self):
-        return np
-
-    def is_array(self, x):
-        return isinstance(x, _Arr)
-
-    def device(self, x):
-        return "cuda:0"
-
-    def from_numpy(self, a, device=None):
-        return np.array(a).view(_Arr)
-
-    def to_numpy(self, a):
-        return np.array(a).view(np.ndarray)
+from dezero.core import Variable
+from dezero.core.backend import DeviceMismatchError
+from dezero.core.testing import HostGPUBackend, isolated_backends
 
 
 @pytest.fixture
-def gpu(monkeypatch):
-    monkeypatch.setattr(backend, "_backends", {"numpy": backend._NUMPY})
-    monkeypatch.setattr(backend, "_by_type", {np.ndarray: backend._NUMPY})
-    monkeypatch.setattr(backend, "_entry_points_loaded", True)
-    return backend.register_backend(_PretendGPU())
+def gpu():
+    b = HostGPUBackend()
+    with isolated_backends(b):
+        yield b
+
+
+
+
+
+
 
 
 def test_accuracy_labels_on_another_device(gpu):

@@ -10,42 +10,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dezero.core import Parameter, Variable, backend, random
-from dezero.core.backend import Backend, register_backend
+from dezero.core import Parameter, Variable, random
+from dezero.core.testing import HostGPUBackend, isolated_backends
 from dezero.nn import io
 from dezero.nn.layers import BatchNorm, Layer, Linear
 
 
-class _FakeGPU(Backend):
-    name = "fakegpu"
-    is_gpu = True
-
-    class Arr(np.ndarray):
-        pass
-
-    @property
-    def xp(self):
-        return np
-
-    def is_array(self, x):
-        return isinstance(x, _FakeGPU.Arr)
-
-    def device(self, x):
-        return "cuda:0"
-
-    def from_numpy(self, a, device=None):
-        return np.array(a).view(_FakeGPU.Arr)
-
-    def to_numpy(self, a):
-        return np.array(a).view(np.ndarray)
-
-
 @pytest.fixture
-def fake_gpu(monkeypatch):
-    monkeypatch.setattr(backend, "_backends", {"numpy": backend._NUMPY})
-    monkeypatch.setattr(backend, "_by_type", {np.ndarray: backend._NUMPY})
-    monkeypatch.setattr(backend, "_entry_points_loaded", True)
-    register_backend(_FakeGPU())
+def fake_gpu():
+    with isolated_backends(HostGPUBackend()):
+        yield
+
+
+
+
 
 
 class Net(Layer):
@@ -95,18 +73,19 @@ def test_gpu_model_saves_host_copies_and_stays_on_gpu(fake_gpu, tmp_path):
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     net(x)
     net.to_gpu()
-    assert isinstance(net.l1.W.data, _FakeGPU.Arr) and isinstance(net.bn.avg_mean, _FakeGPU.Arr)
+    assert isinstance(net.l1.W.data, HostGPUBackend.Array)
+    assert isinstance(net.bn.avg_mean, HostGPUBackend.Array)
     sd = net.state_dict()
     assert all(type(v) is np.ndarray for v in sd.values()), {k: type(v) for k, v in sd.items()}
     sd["l1.W"][...] = 0  # a copy: the model is untouched
     assert np.any(np.asarray(net.l1.W.data) != 0)
     path = tmp_path / "w.npz"
     net.save_weights(path)
-    assert isinstance(net.l1.W.data, _FakeGPU.Arr)  # still on the "GPU"
+    assert isinstance(net.l1.W.data, HostGPUBackend.Array)  # still on the "GPU"
     with np.load(path, allow_pickle=False) as f:
         assert sorted(f.files) == sorted(sd)
     # Into a host model, and into a GPU model (arrays land on the GPU): same outputs.
-    xg = x.view(_FakeGPU.Arr)
+    xg = x.view(HostGPUBackend.Array)
     from dezero.core import test_mode
 
     with test_mode():
@@ -117,6 +96,6 @@ def test_gpu_model_saves_host_copies_and_stays_on_gpu(fake_gpu, tmp_path):
         np.testing.assert_array_equal(host(x).data, want)
         gpu = Net().to_gpu()
         gpu.load_weights(path)
-        assert isinstance(gpu.l1.W.data, _FakeGPU.Arr)
-        assert isinstance(gpu.bn.avg_var, _FakeGPU.Arr)
+        assert isinstance(gpu.l1.W.data, HostGPUBackend.Array)
+        assert isinstance(gpu.bn.avg_var, HostGPUBackend.Array)
         np.testing.assert_array_equal(np.asarray(gpu(Variable(xg)).data), want)

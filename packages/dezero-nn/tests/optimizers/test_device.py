@@ -13,43 +13,19 @@ import numpy as np
 import pytest
 
 from dezero.core import Variable, backend, random
-from dezero.core.backend import Backend, register_backend
+from dezero.core.testing import HostGPUBackend, isolated_backends
 from dezero.nn import optimizers as O
 from dezero.nn.layers import Layer, Linear
 
 
-class _FakeGPU(Backend):
-    """A host-memory "GPU": arrays are :class:`Arr`, the device is ``cuda:0``."""
-
-    name = "fakegpu"
-    is_gpu = True
-
-    class Arr(np.ndarray):
-        pass
-
-    @property
-    def xp(self):
-        return np
-
-    def is_array(self, x):
-        return isinstance(x, _FakeGPU.Arr)
-
-    def device(self, x):
-        return "cuda:0"
-
-    def from_numpy(self, a, device=None):
-        return np.array(a).view(_FakeGPU.Arr)
-
-    def to_numpy(self, a):
-        return np.array(a).view(np.ndarray)
-
-
 @pytest.fixture
-def fake_gpu(monkeypatch):
-    monkeypatch.setattr(backend, "_backends", {"numpy": backend._NUMPY})
-    monkeypatch.setattr(backend, "_by_type", {np.ndarray: backend._NUMPY})
-    monkeypatch.setattr(backend, "_entry_points_loaded", True)
-    register_backend(_FakeGPU())
+def fake_gpu():
+    with isolated_backends(HostGPUBackend()):
+        yield
+
+
+
+
 
 
 class Net(Layer):
@@ -101,7 +77,7 @@ OPTIMIZERS = {
 
 
 def _fake_like(a, ref):
-    return a.view(_FakeGPU.Arr) if isinstance(ref, _FakeGPU.Arr) else a
+    return a.view(HostGPUBackend.Array) if isinstance(ref, HostGPUBackend.Array) else a
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
@@ -124,9 +100,10 @@ def test_state_moves_to_gpu_with_the_model(fake_gpu, name):
     for pname, st in opt.state.items():
         for k, v in st.items():
             if np.ndim(v):
-                assert isinstance(v, _FakeGPU.Arr), f"{name}: state {pname}/{k} stayed on host"
+                where = f"{name}: state {pname}/{k} stayed on host"
+                assert isinstance(v, HostGPUBackend.Array), where
     for (n, p), (_, q) in zip(net.named_params(), ref.named_params(), strict=True):
-        assert isinstance(p.data, _FakeGPU.Arr)
+        assert isinstance(p.data, HostGPUBackend.Array)
         np.testing.assert_allclose(np.asarray(p.data), q.data, rtol=1e-13, atol=0, err_msg=n)
 
 
@@ -139,7 +116,7 @@ def test_loaded_state_follows_a_model_moved_afterwards(fake_gpu):
     for n, p in net.named_params():
         p.grad = Variable(_fake_like(_grads(9)[n], p.data))
     opt2.update()
-    assert all(isinstance(opt2.state[n]["m"], _FakeGPU.Arr) for n, _ in net.named_params())
+    assert all(isinstance(opt2.state[n]["m"], HostGPUBackend.Array) for n, _ in net.named_params())
 
 
 class _CountingXP(types.ModuleType):
@@ -170,11 +147,11 @@ class _Lazy:
 
 def test_clip_grad_reads_the_norm_back_once(fake_gpu, monkeypatch):
     counting = _CountingXP()
-    monkeypatch.setattr(_FakeGPU, "xp", property(lambda self: counting))
+    monkeypatch.setattr(HostGPUBackend, "xp", property(lambda self: counting))
     net = Net().to_gpu()
     g = {n: np.full(p.shape, 10.0 * (i + 1)) for i, (n, p) in enumerate(net.named_params())}
     for n, p in net.named_params():
-        p.grad = Variable(g[n].view(_FakeGPU.Arr))
+        p.grad = Variable(g[n].view(HostGPUBackend.Array))
     w0 = {n: np.asarray(p.data).copy() for n, p in net.named_params()}
     O.SGD(1.0).setup(net).add_hook(O.ClipGrad(1.0)).update()
     assert counting.reads == 1  # four parameters, one synchronisation

@@ -1,11 +1,13 @@
-"""Helpers for testing differentiable code: numerical gradients and array comparison.
+"""Helpers for testing differentiable code: numerical gradients, array comparison, and a
+pretend GPU backend for testing device handling on machines without a GPU.
 
-They accept Variables and arrays of any registered backend (compared on the host).
+The comparisons accept Variables and arrays of any registered backend (compared on the host).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,14 @@ import numpy as np
 from dezero.core import backend as _backend
 from dezero.core.variable import Variable
 
-__all__ = ["numerical_grad", "gradient_check", "array_allclose", "array_equal"]
+__all__ = [
+    "numerical_grad",
+    "gradient_check",
+    "array_allclose",
+    "array_equal",
+    "HostGPUBackend",
+    "isolated_backends",
+]
 
 
 def _host(x: Any) -> np.ndarray:
@@ -114,3 +123,57 @@ def array_allclose(a: Any, b: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bo
 def array_equal(a: Any, b: Any) -> bool:
     """Whether ``a`` and ``b`` (Variables or arrays of any backend) are equal."""
     return bool(np.array_equal(_host(a), _host(b)))
+
+
+class HostGPUBackend(_backend.Backend):
+    """A pretend GPU for tests: its arrays live in host memory but are their own type.
+
+    Arrays are NumPy arrays viewed as :class:`HostGPUBackend.Array` on device ``cuda:0``,
+    so code that moves data between devices, or checks where data lives, can be tested
+    through the backend registry on any machine. Register it inside
+    :func:`isolated_backends`.
+    """
+
+    name = "host-gpu"
+    is_gpu = True
+
+    class Array(np.ndarray):
+        """The marker type of this backend's arrays."""
+
+    @property
+    def xp(self) -> Any:
+        return np
+
+    def is_array(self, x: Any) -> bool:
+        return isinstance(x, HostGPUBackend.Array)
+
+    def device(self, x: Any) -> str:
+        return "cuda:0"
+
+    def from_numpy(self, a: np.ndarray, device: Any = None) -> Any:
+        return np.array(a).view(HostGPUBackend.Array)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return np.array(a).view(np.ndarray)
+
+    def scatter_add(self, a: Any, indices: Any, values: Any) -> None:
+        np.add.at(a, indices, values)
+
+
+@contextlib.contextmanager
+def isolated_backends(*backends: _backend.Backend) -> Iterator[None]:
+    """Run a block with a registry holding NumPy and ``backends`` alone.
+
+    Installed plug-ins (entry points) are treated as loaded, so none joins in; the
+    previous registry comes back on exit, also after an exception.
+    """
+    saved = (_backend._backends, _backend._by_type, _backend._entry_points_loaded)
+    _backend._backends = {"numpy": _backend._NUMPY}
+    _backend._by_type = {np.ndarray: _backend._NUMPY}
+    _backend._entry_points_loaded = True
+    try:
+        for b in backends:
+            _backend.register_backend(b)
+        yield
+    finally:
+        _backend._backends, _backend._by_type, _backend._entry_points_loaded = saved
