@@ -24,7 +24,8 @@ import dezero.nn.layers as L
 from dezero.data import ArrayDataset, DataLoader
 from dezero.nn import Model
 from dezero.nn.optimizers import Adam, StepLR
-from dezero.train import Callback, Checkpoint, LRScheduler, Trainer, _io
+from dezero.core import files as _files
+from dezero.train import Callback, Checkpoint, LRScheduler, Trainer
 
 EPOCHS = 3
 EVERY = 4
@@ -72,7 +73,7 @@ def main() -> None:
                 if writes["n"] == args.kill_in_write:
                     os.kill(os.getpid(), signal.SIGKILL)
 
-        _io.os.fsync = fsync  # type: ignore[attr-defined]
+        _files.os.fsync = fsync  # type: ignore[attr-defined]
 
     rng = np.random.default_rng(123)
     x = rng.normal(size=(150, 4)).astype(np.float32)

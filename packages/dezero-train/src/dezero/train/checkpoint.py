@@ -19,7 +19,7 @@ import numpy as np
 
 from dezero.core import backend
 from dezero.core import random as _random
-from dezero.train._io import atomic_write
+from dezero.core.files import atomic_write
 
 if TYPE_CHECKING:
     from dezero.train.trainer import Trainer

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dezero.train._io import atomic_write_text
+from dezero.core.files import atomic_write_text
 
 __all__ = ["History"]
 

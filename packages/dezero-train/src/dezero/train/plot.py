@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dezero.train._io import atomic_write
+from dezero.core.files import atomic_write
 from dezero.train.history import History
 
 __all__ = ["history_figure", "plot_history", "display_available"]
