@@ -134,9 +134,57 @@ class ListLoader:
         return len(self.batches)
 
 
+def make_tiny_trainer(epochs_data: int = 120, batch: int = 16, seed: int = 0,
+                      **kw: Any) -> tuple[Any, TinyNet, TinyMomentumSGD, tuple]:
+    """A Trainer over the tiny net: 120 samples in batches of 16, a test set of 60 in 20s."""
+    from dezero.train import Trainer
+
+    x, t = spiral_like(epochs_data, seed=1)
+    xt, tt = spiral_like(60, seed=2)
+    net = TinyNet(seed=seed)
+    opt = TinyMomentumSGD(lr=0.1).setup(net)
+    kw.setdefault("progress", False)
+    kw.setdefault("gpu", False)
+    trainer = Trainer(
+        net, softmax_ce, opt, ListLoader(x, t, batch), ListLoader(xt, tt, 20),
+        metrics={"acc": acc}, **kw,
+    )
+    return trainer, net, opt, (x, t, xt, tt)
+
+
+def nn_problem(n_train: int = 800, n_test: int = 200, seed: int = 0) -> tuple:
+    """A linearly separable 5-feature, 2-class float32 problem."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_train + n_test, 5)).astype(np.float32)
+    t = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
+    return x[:n_train], t[:n_train], x[n_train:], t[n_train:]
+
+
+def nn_trainer(out: Any, seed: int = 0, loader_seeds: tuple[int, int] = (123, 456),
+               callbacks: Any = (), lr: float = 0.1) -> Any:
+    """A Trainer of a dezero.nn MLP with DataLoaders: the packages the Trainer is made for."""
+    import dezero.nn.functions as F
+    from dezero.data import ArrayDataset, DataLoader
+    from dezero.nn.models import MLP
+    from dezero.nn.optimizers import SGD
+    from dezero.train import Trainer
+
+    x, t, xt, tt = nn_problem()
+    model = MLP((8, 2))
+    train = DataLoader(ArrayDataset(x, t), 100, seed=loader_seeds[0])
+    test = DataLoader(ArrayDataset(xt, tt), 50, shuffle=True, seed=loader_seeds[1])
+    return Trainer(model, F.softmax_cross_entropy, SGD(lr=lr).setup(model), train, test,
+                   gpu=False, out=out, seed=seed, progress=False, callbacks=list(callbacks))
+
+
 @pytest.fixture
 def tiny() -> types.SimpleNamespace:
     return types.SimpleNamespace(
         Net=TinyNet, loss=softmax_ce, acc=acc, SGD=TinyMomentumSGD, data=spiral_like,
-        ListLoader=ListLoader,
+        ListLoader=ListLoader, make=make_tiny_trainer,
     )
+
+
+@pytest.fixture
+def nn() -> types.SimpleNamespace:
+    return types.SimpleNamespace(problem=nn_problem, trainer=nn_trainer)

@@ -61,7 +61,9 @@ def test_original_dezero_shadowing_the_namespace_is_explained(monkeypatch, capsy
     fake = types.ModuleType("dezero")
     fake.__file__ = "/somewhere/site-packages/dezero/__init__.py"
     monkeypatch.setitem(sys.modules, "dezero", fake)
-    assert cli.main(["--dataset", "spiral"]) == 2
+    from _dezero_train import main
+
+    assert main(["--dataset", "spiral"]) == 2
     err = capsys.readouterr().err
     assert "pip uninstall dezero" in err and "/somewhere/site-packages/dezero" in err
 
@@ -139,3 +141,39 @@ def test_mnist_not_found_lists_the_places_tried(tmp_path, capsys, monkeypatch):
     assert "Traceback" not in err
     # Nothing half-written anywhere it tried.
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_the_launcher_is_the_only_shadowing_check(tmp_path, monkeypatch):
+    import _dezero_train
+
+    calls = []
+    real = _dezero_train.shadowing_problem
+    monkeypatch.setattr(_dezero_train, "shadowing_problem", lambda: calls.append(1) or real())
+    args = ["--dataset", "spiral", "--hidden", "4", "--epochs", "1", "--gpu", "false",
+            "--quiet", "--out", str(tmp_path)]
+    assert _dezero_train.main(args) == 0
+    assert calls == [1]
+
+
+def test_the_seed_reaches_each_loader_once(tmp_path, monkeypatch):
+    from dezero.data import DataLoader
+
+    seeded: list[tuple[int, int | None]] = []
+    real_init, real_seed = DataLoader.__init__, DataLoader.seed
+
+    def init(self, *a, seed=None, **k):
+        if seed is not None:
+            seeded.append((id(self), seed))
+        real_init(self, *a, seed=seed, **k)
+
+    def reseed(self, seed):
+        seeded.append((id(self), seed))
+        real_seed(self, seed)
+
+    monkeypatch.setattr(DataLoader, "__init__", init)
+    monkeypatch.setattr(DataLoader, "seed", reseed)
+    assert cli.main(["--dataset", "spiral", "--hidden", "4", "--epochs", "1", "--gpu", "false",
+                     "--quiet", "--seed", "5", "--out", str(tmp_path)]) == 0
+    loaders = [i for i, _ in seeded]
+    assert len(loaders) == 2 and len(set(loaders)) == 2  # train and test, once each
+    assert [s for _, s in seeded] == [5, 6]

@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> Path:
             f"run once without --resume (same --out) first"
         )
     train_set, test_set, n_classes = _datasets(args.dataset, args.data_dir)
-    train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
+    # Unseeded here: Trainer(seed=) seeds the framework and both loaders, once.
+    train_loader = DataLoader(train_set, args.batch_size, shuffle=True)
     test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
     model = MLP((args.hidden, n_classes))
     optimizer = _optimizer(args.optimizer, args.lr).setup(model)
@@ -116,13 +117,12 @@ def run(args: argparse.Namespace) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``dezero-train`` and ``python -m dezero.train``; returns the exit code."""
-    from _dezero_train import shadowing_problem
+    """Entry point of ``python -m dezero.train``; returns the exit code.
 
-    problem = shadowing_problem()
-    if problem:
-        print(problem, file=sys.stderr)
-        return 2
+    The ``dezero-train`` command enters through the launcher ``_dezero_train.main``, which
+    first checks that the original DeZero does not shadow the namespace (this module could
+    not even be imported then).
+    """
     args = build_parser().parse_args(argv)
     from dezero.core.backend import GPUUnavailableError
     from dezero.data.download import DatasetNotFoundError

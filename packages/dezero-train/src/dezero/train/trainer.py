@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,6 +13,7 @@ from dezero.core import random as _random
 from dezero.train.callbacks import Callback
 from dezero.train.history import History
 from dezero.train.progress import Progress, format_epoch_line
+from dezero.train.summary import Summary
 
 __all__ = ["Trainer"]
 
@@ -55,32 +55,6 @@ def _metrics_dict(metrics: Mapping[str, Metric] | Sequence[Metric] | None) -> di
         if name == "loss" or name.startswith("test_"):
             raise ValueError(f"Trainer: metric name {name!r} is reserved")
     return out
-
-
-def _weighted(value: Any, n: int) -> Any:
-    """``value * n`` in float64, left on its device (no host synchronisation)."""
-    data = getattr(value, "data", value)
-    if hasattr(data, "astype"):
-        return data.astype("float64") * n
-    return float(data) * n
-
-
-def _is_narrow(value: Any) -> bool:
-    """Whether ``value`` is a float32 (or narrower) array: ~7 significant digits hold."""
-    dtype = getattr(getattr(value, "data", value), "dtype", None)
-    return dtype is not None and dtype.kind == "f" and dtype.itemsize <= 4
-
-
-def _mean(total: Any, seen: int, narrow: bool) -> float:
-    """The epoch mean as a Python float, shown to the precision its inputs had.
-
-    float32 batch values summed in float64 give means such as 0.8309999942779541 for an
-    accuracy of 0.831; keeping 7 significant digits (what float32 carries) records 0.831.
-    The sums themselves stay exact (checkpoints hold them), so a resumed run rounds the
-    same numbers the same way. float64 values are kept in full.
-    """
-    v = float(total / seen)
-    return float(f"{v:.7g}") if narrow and math.isfinite(v) else v
 
 
 class Trainer:
@@ -184,9 +158,7 @@ class Trainer:
                 fn(n + i)  # distinct streams for the two loaders
 
     def _reset_partial(self) -> None:
-        self._sums: dict[str, Any] = {"loss": 0.0, **dict.fromkeys(self.metrics, 0.0)}
-        self._narrow: dict[str, bool] = {}  # per column: were its batch values float32?
-        self._seen = 0
+        self.summary = Summary()  # this epoch's training loss and metrics so far
         self._time_before = 0.0  # seconds spent on this epoch before a resume
         self._epoch_start = time.perf_counter()
 
@@ -251,12 +223,12 @@ class Trainer:
             model.cleargrads()
             loss.backward()
             optimizer.update()
-            self._accumulate(loss, y, t)
+            self.summary.add(self._measure(y, t, loss), len(t))
             self.iteration += 1
             self.iteration_in_epoch += 1
             self.progress.update()
             if show_loss and self.iteration_in_epoch % self.postfix_every == 0:
-                self.progress.set_loss(float(self._sums["loss"] / self._seen))
+                self.progress.set_loss(self.summary.means()["loss"])
             logs = {"loss": loss, "batch_size": len(t)}
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.iteration_in_epoch, logs)
@@ -276,7 +248,7 @@ class Trainer:
                 )
             return
         record: dict[str, Any] = {"epoch": epoch}
-        record.update(self._partial_logs())
+        record.update(self.summary.means())
         if self.test_loader is not None:
             test = self.evaluate(self.test_loader)
             record.update({f"test_{k}": v for k, v in test.items()})
@@ -293,50 +265,28 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, record)
 
-    def _accumulate(self, loss: Any, y: Any, t: Any) -> None:
-        # Sums stay on the loss's device; they are read once, at the epoch end.
-        n = len(t)
-        sums = self._sums
-        first = self._seen == 0
-        sums["loss"] = sums["loss"] + _weighted(loss, n)
-        if first:
-            self._narrow["loss"] = _is_narrow(loss)
+    def _measure(self, y: Any, t: Any, loss: Any) -> dict[str, Any]:
+        """The batch's loss and metrics, left on their device."""
+        values = {"loss": loss}
         if self.metrics:
             with no_grad():
                 for name, fn in self.metrics.items():
-                    value = fn(y, t)
-                    sums[name] = sums[name] + _weighted(value, n)
-                    if first:
-                        self._narrow[name] = _is_narrow(value)
-        self._seen += n
-
-    def _partial_logs(self) -> dict[str, float]:
-        narrow = self._narrow
-        return {k: _mean(v, self._seen, narrow.get(k, False)) for k, v in self._sums.items()}
+                    values[name] = fn(y, t)
+        return values
 
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
         """Mean loss and metrics over ``loader``, under ``no_grad()`` and ``test_mode()``.
 
         Nothing is updated: parameters and gradients stay as they are.
         """
-        sums: dict[str, Any] = {"loss": 0.0, **dict.fromkeys(self.metrics, 0.0)}
-        narrow: dict[str, bool] = {}
-        seen = 0
+        summary = Summary()
         with no_grad(), test_mode():
             for x, t in loader:
                 y = self.model(x)
-                n = len(t)
-                loss = self.loss_func(y, t)
-                sums["loss"] = sums["loss"] + _weighted(loss, n)
-                narrow["loss"] = _is_narrow(loss)
-                for name, fn in self.metrics.items():
-                    value = fn(y, t)
-                    sums[name] = sums[name] + _weighted(value, n)
-                    narrow[name] = _is_narrow(value)
-                seen += n
-        if seen == 0:
+                summary.add(self._measure(y, t, self.loss_func(y, t)), len(t))
+        if not summary:
             raise ValueError("Trainer.evaluate: the loader yielded no batches")
-        return {k: _mean(v, seen, narrow.get(k, False)) for k, v in sums.items()}
+        return summary.means()
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch; ``reason`` is printed."""
@@ -375,9 +325,7 @@ class Trainer:
             "iteration": self.iteration,
             "iteration_in_epoch": self.iteration_in_epoch,
             "partial": {
-                "sums": {k: float(v) for k, v in self._sums.items()},
-                "narrow": sorted(k for k, v in self._narrow.items() if v),
-                "seen": self._seen,
+                "summary": self.summary.state_dict(),
                 "time": (
                     self._time_before + time.perf_counter() - self._epoch_start
                     if self.iteration_in_epoch
@@ -392,8 +340,5 @@ class Trainer:
         self.iteration_in_epoch = int(state["iteration_in_epoch"])
         partial = state["partial"]
         self._reset_partial()
-        for k in self._sums:
-            self._sums[k] = float(partial["sums"].get(k, math.nan))
-        self._narrow = {k: True for k in partial.get("narrow", ())}
-        self._seen = int(partial["seen"])
+        self.summary.load_state_dict(partial["summary"])
         self._time_before = float(partial["time"])
