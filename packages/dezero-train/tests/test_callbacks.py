@@ -98,10 +98,19 @@ def test_early_stopping_auto_mode_and_missing_monitor(tiny, tmp_path):
         trainer.fit(1)
 
 
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the poisoned backward
+class Snapshot(Callback):
+    def __init__(self):
+        self.weights = {}
+
+    def on_batch_end(self, trainer, batch, logs):
+        self.weights[trainer.iteration] = trainer.model.state_dict()
+
+
 @pytest.mark.parametrize("bad", ["nan", "inf"])
-def test_terminate_on_nan_stops_with_a_clear_message(tiny, tmp_path, capsys, bad):
-    trainer, *_ = _make(tiny, out=tmp_path, progress="lines", callbacks=[TerminateOnNaN()])
+def test_terminate_on_nan_stops_before_the_bad_update(tiny, tmp_path, capsys, bad):
+    snap = Snapshot()
+    stopper = TerminateOnNaN()
+    trainer, net, opt, _ = _make(tiny, out=tmp_path, progress="lines", callbacks=[stopper, snap])
 
     def poisoned(y, t):
         loss = tiny.loss(y, t)
@@ -110,9 +119,13 @@ def test_terminate_on_nan_stops_with_a_clear_message(tiny, tmp_path, capsys, bad
     trainer.loss_func = poisoned
     history = trainer.fit(5)
     assert len(history) == 1  # epoch 1 complete (8 batches), epoch 2 stopped at batch 2
-    assert trainer.iteration == 10
+    assert trainer.iteration == 9 and opt.t == 9  # the 10th update was never applied
+    for k, v in net.state_dict().items():
+        assert np.all(np.isfinite(v)) and np.array_equal(v, snap.weights[9][k]), k
+    assert stopper.stopped
     assert trainer.stop_reason is not None
     assert f"loss became {bad} at epoch 2, batch 2 (iteration 10)" in trainer.stop_reason
+    assert "not applied" in trainer.stop_reason
     assert "TerminateOnNaN" in capsys.readouterr().out
 
 

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from dezero.core.files import remove_stale_temporaries
+
 if TYPE_CHECKING:
     from dezero.train.trainer import Trainer
 
@@ -25,13 +27,17 @@ class Callback:
     """Base class: override the events you need.
 
     Events, in the order the Trainer calls them: ``on_train_begin``,
-    then per epoch ``on_epoch_begin``, ``on_batch_end`` after every update,
+    then per epoch ``on_epoch_begin``, per batch ``on_loss`` (the loss is computed,
+    nothing updated yet: a ``trainer.stop()`` there skips the update) and
+    ``on_batch_end`` after the update,
     ``on_epoch_end`` after evaluation and the history record; finally ``on_train_end``.
     Callbacks run sorted by :attr:`order` (stable), so a :class:`Checkpoint`
     (order 100) saves the state the others left.
 
     A callback with state that must survive a resume returns it from
-    :meth:`state_dict` (JSON-able values, or NumPy arrays, possibly in nested dicts).
+    :meth:`state_dict` (JSON-able values, or NumPy arrays, possibly in nested dicts),
+    validates a saved one in :meth:`check_state_dict` (raise, change nothing) and takes it
+    back in :meth:`load_state_dict`, which then cannot fail.
     """
 
     order: int = 0
@@ -45,6 +51,13 @@ class Callback:
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         """Before the first batch of ``epoch`` (1-based); not repeated on a mid-epoch resume."""
 
+    def on_loss(self, trainer: Trainer, batch: int, logs: Mapping[str, Any]) -> None:
+        """Batch ``batch``'s loss is known, before ``backward()`` and the update.
+
+        ``logs["loss"]`` is the loss Variable; calling ``trainer.stop(reason)`` here skips
+        this batch's update.
+        """
+
     def on_batch_end(self, trainer: Trainer, batch: int, logs: Mapping[str, Any]) -> None:
         """After update number ``batch`` (1-based within the epoch).
 
@@ -57,8 +70,19 @@ class Callback:
     def state_dict(self) -> dict[str, Any]:
         return {}
 
+    def check_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Raise ``ValueError``/``TypeError`` if ``state`` cannot be loaded; change nothing."""
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned (after :meth:`check_state_dict`)."""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 class CSVLogger(Callback):
@@ -106,6 +130,10 @@ class Checkpoint(Callback):
         self.filename = filename
         self.every_n_iters = every_n_iters
         self.every_epoch = every_epoch
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        # A process killed while writing (SIGKILL, power loss) leaves its temporary file.
+        remove_stale_temporaries(trainer.out / self.filename)
 
     def on_batch_end(self, trainer: Trainer, batch: int, logs: Mapping[str, Any]) -> None:
         n = self.every_n_iters
@@ -195,6 +223,16 @@ class EarlyStopping(Callback):
             state["best_weights"] = dict(self.best_weights)
         return state
 
+    def check_state_dict(self, state: Mapping[str, Any]) -> None:
+        for k in ("best_epoch", "wait", "stopped_epoch"):
+            if not _is_int(state.get(k)):
+                raise ValueError(f"EarlyStopping: {k} must be an int >= 0, got {state.get(k)!r}")
+        if state.get("best") is not None and not _is_number(state["best"]):
+            raise ValueError(f"EarlyStopping: best must be a number, got {state['best']!r}")
+        weights = state.get("best_weights")
+        if weights is not None and not isinstance(weights, Mapping):
+            raise ValueError("EarlyStopping: best_weights must be a dict of arrays")
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.best = state["best"]
         self.best_epoch = int(state["best_epoch"])
@@ -245,6 +283,16 @@ class LRScheduler(Callback):
             state["lr"] = float(getattr(opt, name))
         return state
 
+    def check_state_dict(self, state: Mapping[str, Any]) -> None:
+        lr = state.get("lr")
+        if lr is not None and (not _is_number(lr) or not math.isfinite(lr) or lr < 0):
+            raise ValueError(f"LRScheduler: lr must be a finite number >= 0, got {lr!r}")
+        if "schedule" in state and not isinstance(state["schedule"], Mapping):
+            raise ValueError("LRScheduler: schedule state must be a dict")
+        check = getattr(self.schedule, "check_state_dict", None)
+        if "schedule" in state and callable(check):
+            check(state["schedule"])
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         if "schedule" in state and callable(getattr(self.schedule, "load_state_dict", None)):
             self.schedule.load_state_dict(state["schedule"])
@@ -257,17 +305,25 @@ class LRScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop as soon as a batch's loss is NaN or infinite, saying where and what to try.
+    """Stop as soon as a batch's loss is NaN or infinite, before that batch's update.
 
-    Reads the loss after every batch (a device synchronisation on the GPU).
+    The weights stay those of the last finite step, so a checkpoint or the saved weights
+    are usable. Reads the loss on the host every batch (a device synchronisation on the GPU).
+    :attr:`stopped` tells whether it stopped the run.
     """
 
-    def on_batch_end(self, trainer: Trainer, batch: int, logs: Mapping[str, Any]) -> None:
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def on_loss(self, trainer: Trainer, batch: int, logs: Mapping[str, Any]) -> None:
         loss = logs["loss"]
-        value = float(getattr(loss, "data", loss))
+        data = getattr(loss, "data", loss)
+        value = float(data.reshape(())) if hasattr(data, "reshape") else float(data)
         if not math.isfinite(value):
+            self.stopped = True
             trainer.stop(
                 f"TerminateOnNaN: the loss became {value} at epoch {trainer.epoch + 1}, "
-                f"batch {batch} (iteration {trainer.iteration}); training stopped. "
-                f"Try a smaller learning rate, or check the inputs for NaN/Inf."
+                f"batch {batch} (iteration {trainer.iteration + 1}); that update was not "
+                f"applied and training stopped. Try a smaller learning rate, or check the "
+                f"inputs for NaN/Inf."
             )

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dezero.core import backend, no_grad, test_mode
+from dezero.core import Variable, backend, no_grad, test_mode
 from dezero.core import random as _random
+from dezero.train import state as _state
 from dezero.train.callbacks import Callback
 from dezero.train.history import History
 from dezero.train.progress import Progress, format_epoch_line
+from dezero.train.state import StateError
 from dezero.train.summary import Summary
 
 __all__ = ["Trainer"]
@@ -57,6 +59,34 @@ def _metrics_dict(metrics: Mapping[str, Metric] | Sequence[Metric] | None) -> di
     return out
 
 
+def _split_batch(batch: Any) -> tuple[Any, Any]:
+    """``(x, t)`` of a batch; ``t`` is None for inputs only (``x``, ``(x,)``, ``(x, None)``)."""
+    if isinstance(batch, (tuple, list)):
+        if len(batch) == 2:
+            return batch[0], batch[1]
+        if len(batch) == 1:
+            return batch[0], None
+        raise ValueError(
+            f"Trainer: a batch must be (x, t), (x,) or x alone, got a {type(batch).__name__} "
+            f"of {len(batch)} items"
+        )
+    return batch, None
+
+
+def _check_loss(loss: Any) -> None:
+    if not isinstance(loss, Variable):
+        raise TypeError(
+            f"Trainer: loss_func must return a Variable (its graph is what backward() walks), "
+            f"got {type(loss).__name__}"
+        )
+    if loss.data is None or loss.data.size != 1:
+        shape = None if loss.data is None else tuple(loss.data.shape)
+        raise ValueError(
+            f"Trainer: loss_func must return a scalar (the batch mean), got shape {shape}; "
+            f"reduce it, e.g. F.sum(loss) / len(x), so that backward() starts from one number"
+        )
+
+
 class Trainer:
     """Runs the training loop DeZero users otherwise write by hand.
 
@@ -66,14 +96,17 @@ class Trainer:
 
     Args:
         model: a ``dezero.nn`` Layer/Model (``cleargrads``, ``state_dict``, ``to_gpu``).
-        loss_func: ``loss_func(y, t)`` returning a scalar Variable (the batch mean).
+        loss_func: ``loss_func(y, t)`` returning a scalar Variable (the batch mean). For
+            loaders that yield inputs only (``x``, ``(x,)`` or ``(x, None)``: an autoencoder's
+            data) it is called as ``loss_func(y, x)``, and so are the metrics.
         optimizer: a ``dezero.nn.optimizers`` optimizer; set up on ``model`` if not yet.
         train_loader: a re-iterable loader of ``(x, t)`` batches.
         test_loader: evaluated at each epoch end when given.
         gpu: ``False`` (CPU), ``True`` (GPU or an error saying why not), ``"auto"``.
         out: folder for plots, logs and checkpoints.
         seed: seeds the framework's generator and the loaders (those with ``seed()``).
-        metrics: ``{"acc": F.accuracy}`` by default; a dict name -> ``fn(y, t)``.
+        metrics: ``{"acc": F.accuracy}`` by default (for batches with targets); a dict
+            name -> ``fn(y, t)`` returning a number, a 0-d array or a scalar Variable.
         callbacks: :class:`~dezero.train.callbacks.Callback` objects.
         progress: ``True`` (bar on a terminal + epoch lines), ``"bar"``, ``"lines"``, ``False``.
         max_iters_per_epoch: cut each epoch after this many batches (quick runs).
@@ -124,10 +157,19 @@ class Trainer:
         self.test_loader = test_loader
         self.out = Path(out)
         self.metrics = _metrics_dict(metrics)
+        self._metrics_given = metrics is not None
         # Stable sort: checkpoints (order 100) see the state every other callback left.
         self.callbacks: list[Callback] = sorted(callbacks or (), key=lambda c: c.order)
         self.max_iters_per_epoch = max_iters_per_epoch
         self.progress = Progress(progress)
+        #: What this run was set up with, saved in checkpoints: resuming with another value
+        #: of any of these is refused, naming the setting. Add your own (JSON values).
+        self.settings: dict[str, Any] = {
+            "model": type(model).__name__,
+            "optimizer": type(optimizer).__name__,
+            "lr": self.lr,
+            "seed": seed,
+        }
 
         if getattr(optimizer, "target", None) is None and hasattr(optimizer, "setup"):
             optimizer.setup(model)
@@ -190,6 +232,12 @@ class Trainer:
             raise ValueError(f"Trainer.fit: max_epoch must be a positive int, got {max_epoch!r}")
         if resume:
             self.load_checkpoint(None if resume is True else resume)
+        if self.epoch >= max_epoch:
+            self.progress.message(
+                f"Trainer.fit: {self.epoch} epochs are already done (max_epoch={max_epoch}); "
+                f"nothing left to do"
+            )
+            return self.history
         self.max_epoch = max_epoch
         self.stop_training = False
         self.stop_reason = None
@@ -217,19 +265,26 @@ class Trainer:
         show_loss = self.progress._bar is not None
         # A resume at the very end of an epoch's batches goes straight to the epoch end.
         batches = self.train_loader if total is None or self.iteration_in_epoch < total else ()
-        for x, t in batches:
+        for batch in batches:
+            x, t = _split_batch(batch)
             y = model(x)
-            loss = loss_func(y, t)
+            target = x if t is None else t
+            loss = loss_func(y, target)
+            _check_loss(loss)
+            logs = {"loss": loss, "batch_size": len(x)}
+            for cb in self.callbacks:  # before backward: a callback may refuse this step
+                cb.on_loss(self, self.iteration_in_epoch + 1, logs)
+            if self.stop_training:
+                break
             model.cleargrads()
             loss.backward()
             optimizer.update()
-            self.summary.add(self._measure(y, t, loss), len(t))
+            self.summary.add(self._measure(y, target, loss, t is None), len(x))
             self.iteration += 1
             self.iteration_in_epoch += 1
             self.progress.update()
             if show_loss and self.iteration_in_epoch % self.postfix_every == 0:
                 self.progress.set_loss(self.summary.means()["loss"])
-            logs = {"loss": loss, "batch_size": len(t)}
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.iteration_in_epoch, logs)
             if self.stop_training:
@@ -265,10 +320,11 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, record)
 
-    def _measure(self, y: Any, t: Any, loss: Any) -> dict[str, Any]:
+    def _measure(self, y: Any, t: Any, loss: Any, inputs_only: bool) -> dict[str, Any]:
         """The batch's loss and metrics, left on their device."""
         values = {"loss": loss}
-        if self.metrics:
+        # The default accuracy needs labels; metrics the user chose run on any batch.
+        if self.metrics and (self._metrics_given or not inputs_only):
             with no_grad():
                 for name, fn in self.metrics.items():
                     values[name] = fn(y, t)
@@ -281,9 +337,13 @@ class Trainer:
         """
         summary = Summary()
         with no_grad(), test_mode():
-            for x, t in loader:
+            for batch in loader:
+                x, t = _split_batch(batch)
                 y = self.model(x)
-                summary.add(self._measure(y, t, self.loss_func(y, t)), len(t))
+                target = x if t is None else t
+                loss = self.loss_func(y, target)
+                _check_loss(loss)
+                summary.add(self._measure(y, target, loss, t is None), len(x))
         if not summary:
             raise ValueError("Trainer.evaluate: the loader yielded no batches")
         return summary.means()
@@ -318,27 +378,162 @@ class Trainer:
 
         load_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
 
-    # ---- checkpoint support ---------------------------------------------------------
-    def _loop_state(self) -> dict[str, Any]:
+    # ---- state: everything a checkpoint holds -----------------------------------------
+    def _loaders(self) -> list[tuple[str, Any]]:
+        return [("train", self.train_loader), ("test", self.test_loader)]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The run's full state, nested by component: JSON values and NumPy arrays.
+
+        Keys: ``loop`` (epoch, iteration, the partial epoch's sums), ``model``,
+        ``optimizer``, ``loaders``, ``transforms`` (random transforms of the loaders'
+        datasets), ``random`` (the framework's generators), ``callbacks``, ``history``
+        and ``settings``. :meth:`load_state_dict` takes it back exactly.
+        """
+        loaders = {
+            name: loader.state_dict() if callable(getattr(loader, "state_dict", None)) else None
+            for name, loader in self._loaders()
+        }
+        train_state = loaders["train"]
+        if self.iteration_in_epoch == 0 and isinstance(train_state, dict) and (
+            "position" in train_state
+        ):
+            # At an epoch boundary the loop may have left the loader's epoch early
+            # (max_iters_per_epoch, a stop): an uninterrupted run starts the next epoch with
+            # a fresh order, so the state records this epoch as complete.
+            train_state["position"] = len(self.train_loader)  # type: ignore[arg-type]
+        elapsed = self._time_before + time.perf_counter() - self._epoch_start
         return {
-            "epoch": self.epoch,
-            "iteration": self.iteration,
-            "iteration_in_epoch": self.iteration_in_epoch,
-            "partial": {
+            "loop": {
+                "epoch": self.epoch,
+                "iteration": self.iteration,
+                "iteration_in_epoch": self.iteration_in_epoch,
                 "summary": self.summary.state_dict(),
-                "time": (
-                    self._time_before + time.perf_counter() - self._epoch_start
-                    if self.iteration_in_epoch
-                    else 0.0
-                ),
+                "time": elapsed if self.iteration_in_epoch else 0.0,
             },
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "loaders": loaders,
+            "transforms": {name: _state.transforms_state(loader)
+                           for name, loader in self._loaders()},
+            "random": _state.random_state(),
+            "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()}
+                          for cb in self.callbacks],
+            "history": self.history.state_dict(),
+            "settings": dict(self.settings),
         }
 
-    def _load_loop_state(self, state: Mapping[str, Any]) -> None:
-        self.epoch = int(state["epoch"])
-        self.iteration = int(state["iteration"])
-        self.iteration_in_epoch = int(state["iteration_in_epoch"])
-        partial = state["partial"]
-        self._reset_partial()
-        self.summary.load_state_dict(partial["summary"])
-        self._time_before = float(partial["time"])
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict`. Every component is checked before any is changed.
+
+        Raises :class:`~dezero.train.state.StateError` naming the component and the
+        problem (another model, a missing optimizer entry, a malformed generator state, a
+        different setting...); the trainer, model, optimizer, loaders, callbacks, history
+        and random state are then exactly as they were.
+        """
+        if not isinstance(state, Mapping):
+            raise StateError(f"Trainer.load_state_dict: expected a dict, got {type(state)}")
+        need = ("loop", "model", "optimizer", "loaders", "random", "callbacks", "history")
+        missing = [k for k in need if k not in state]
+        if missing:
+            raise StateError(f"Trainer.load_state_dict: the state lacks {missing}")
+        self._check_settings(state.get("settings", {}))
+        loaders = state["loaders"]
+        transforms = state.get("transforms", {})
+        if not isinstance(loaders, Mapping) or not isinstance(transforms, Mapping):
+            raise StateError("Trainer.load_state_dict: loaders and transforms must be dicts")
+        steps = [
+            _state.check_model_state(self.model, state["model"]),
+            _state.check_optimizer_state(self.optimizer, state["optimizer"], state["model"]),
+        ]
+        for name, loader in self._loaders():
+            steps.append(_state.check_loader_state(f"loaders[{name!r}]", loader,
+                                                   loaders.get(name)))
+            steps.append(_state.check_transforms_state(f"transforms[{name!r}]", loader,
+                                                       transforms.get(name, {})))
+        steps.append(_state.check_random_state(state["random"]))
+        steps.append(self._check_callbacks(state["callbacks"]))
+        steps.append(self._check_history_and_loop(state["history"], state["loop"]))
+        for apply in steps:  # every check has passed: nothing below can be refused
+            apply()
+
+    def _check_settings(self, saved: Any) -> None:
+        if not isinstance(saved, Mapping):
+            raise StateError(f"settings: expected a dict, got {saved!r:.60}")
+        for key, now in self.settings.items():
+            if key in saved and saved[key] != now:
+                raise StateError(
+                    f"settings: {key!r} is {now!r} here but {saved[key]!r} in the saved run; "
+                    f"resume with the same {key}, or start a new run (another output folder)"
+                )
+
+    def _check_callbacks(self, saved: Any) -> _state.Apply:
+        # Matched by class name and rank among callbacks of that class, so adding or
+        # removing an unrelated callback between runs does not shift the others' state.
+        if not isinstance(saved, list) or not all(
+            isinstance(s, Mapping) and isinstance(s.get("class"), str) and "state" in s
+            for s in saved
+        ):
+            raise StateError("callbacks: expected a list of {'class': name, 'state': ...}")
+
+        def keyed(names: list[str]) -> list[tuple[str, int]]:
+            seen: dict[str, int] = {}
+            out = []
+            for n in names:
+                out.append((n, seen.get(n, 0)))
+                seen[n] = seen.get(n, 0) + 1
+            return out
+
+        by_key = dict(zip(keyed([s["class"] for s in saved]), saved, strict=True))
+        pairs = []
+        for key, cb in zip(keyed([type(cb).__name__ for cb in self.callbacks]), self.callbacks,
+                           strict=True):
+            entry = by_key.get(key)
+            if entry and entry["state"]:
+                try:
+                    cb.check_state_dict(entry["state"])
+                except (TypeError, ValueError, KeyError) as e:
+                    who = "" if str(e).startswith(key[0]) else f"{key[0]}: "
+                    raise StateError(f"callbacks: {who}{e}") from e
+                pairs.append((cb, entry["state"]))
+
+        def apply() -> None:
+            for cb, st in pairs:
+                cb.load_state_dict(st)
+
+        return apply
+
+    def _check_history_and_loop(self, history: Any, loop: Any) -> _state.Apply:
+        if not isinstance(loop, Mapping):
+            raise StateError(f"loop: expected a dict, got {loop!r:.60}")
+        epoch = _state.check_int("loop: epoch", loop.get("epoch"))
+        iteration = _state.check_int("loop: iteration", loop.get("iteration"))
+        in_epoch = _state.check_int("loop: iteration_in_epoch", loop.get("iteration_in_epoch"),
+                                    0, min(iteration, self._iters_per_epoch() or iteration))
+        elapsed = loop.get("time")
+        if not isinstance(elapsed, (int, float)) or not 0 <= elapsed < float("inf"):
+            raise StateError(f"loop: time must be a finite number >= 0, got {elapsed!r}")
+        try:
+            Summary.check_state_dict(loop.get("summary"))
+        except ValueError as e:
+            raise StateError(f"loop: {e}") from e
+        records = history.get("records") if isinstance(history, Mapping) else None
+        if not isinstance(records, list) or len(records) != epoch:
+            raise StateError(f"history: expected a list of {epoch} records (one per epoch done)")
+        for i, r in enumerate(records):
+            if not isinstance(r, dict) or r.get("epoch") != i + 1 or not all(
+                v is None or isinstance(v, (int, float, str)) for v in r.values()
+            ):
+                raise StateError(
+                    f"history: record {i} must be a dict of numbers and strings with "
+                    f"epoch={i + 1}, got {str(r)[:80]}"
+                )
+
+        def apply() -> None:
+            self.history.load_state_dict(history)
+            self.epoch, self.iteration, self.iteration_in_epoch = epoch, iteration, in_epoch
+            self._reset_partial()
+            self.summary.load_state_dict(loop["summary"])
+            self._time_before = float(elapsed)
+
+        return apply
