@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder holding the MNIST/Fashion-MNIST .gz files")
     p.add_argument("--resume", action="store_true",
                    help="continue from <out>/checkpoint.npz")
+    p.add_argument("--no-stop-on-nan", dest="stop_on_nan", action="store_false",
+                   help="keep training when the loss becomes NaN/Inf (default: stop before "
+                   "that update, keep the last finite weights, exit with status 3)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     return p
 
@@ -74,12 +77,17 @@ def _optimizer(name: str, lr: float | None) -> Any:
     return optimizers.Adam(alpha=rate)
 
 
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite and training stopped (exit status 3)."""
+
+
+#: Files the command writes into --out; temporaries of interrupted writes are cleared.
+OUTPUTS = ("checkpoint.npz", "history.csv", "history.png", "weights.npz")
+
+
 def run(args: argparse.Namespace) -> Path:
-    """Train as ``args`` say; return the output folder."""
-    import dezero.nn.functions as F
-    from dezero.data import DataLoader
-    from dezero.nn.models import MLP
-    from dezero.train import Checkpoint, CSVLogger, Trainer
+    """Train as ``args`` say, holding ``--out`` for this run alone; return the folder."""
+    from dezero.train.lock import OutputLock
 
     for flag, value in (("--epochs", args.epochs), ("--hidden", args.hidden),
                         ("--batch-size", args.batch_size)):
@@ -91,28 +99,58 @@ def run(args: argparse.Namespace) -> Path:
             f"dezero-train: --resume needs {out / 'checkpoint.npz'}, which does not exist; "
             f"run once without --resume (same --out) first"
         )
+    with OutputLock(out):
+        return _run_locked(args, out)
+
+
+def _run_locked(args: argparse.Namespace, out: Path) -> Path:
+    import dezero.nn.functions as F
+    from dezero.core.files import remove_stale_temporaries
+    from dezero.data import DataLoader
+    from dezero.nn.models import MLP
+    from dezero.train import Checkpoint, CSVLogger, TerminateOnNaN, Trainer
+
+    for name in OUTPUTS:  # left by a run killed mid-write; this run owns the folder now
+        remove_stale_temporaries(out / name)
     train_set, test_set, n_classes = _datasets(args.dataset, args.data_dir)
     # Unseeded here: Trainer(seed=) seeds the framework and both loaders, once.
     train_loader = DataLoader(train_set, args.batch_size, shuffle=True)
     test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
     model = MLP((args.hidden, n_classes))
     optimizer = _optimizer(args.optimizer, args.lr).setup(model)
+    nan_stop = TerminateOnNaN()
+    callbacks = [CSVLogger("history.csv"), Checkpoint("checkpoint.npz")]
     trainer = Trainer(
         model, F.softmax_cross_entropy, optimizer, train_loader, test_loader,
         gpu=args.gpu, out=out, seed=args.seed,
-        callbacks=[CSVLogger("history.csv"), Checkpoint("checkpoint.npz")],
+        callbacks=[*callbacks, nan_stop] if args.stop_on_nan else callbacks,
         progress=not args.quiet,
     )
+    # Saved in the checkpoint: --resume with another value is refused, naming the flag.
+    trainer.settings = {
+        "--dataset": args.dataset, "--hidden": args.hidden, "--batch-size": args.batch_size,
+        "--optimizer": args.optimizer, "--lr": _DEFAULT_LR[args.optimizer] if args.lr is None
+        else args.lr, "--seed": args.seed, "model": type(model).__name__,
+    }
     if not args.quiet:
         print(f"dezero-train: {args.dataset} ({len(train_set)} train / {len(test_set)} test), "
               f"MLP {args.hidden}-{n_classes}, {args.optimizer}, device {trainer.device}",
               flush=True)
-    trainer.fit(args.epochs, resume=args.resume)
+    if args.resume:
+        trainer.load_checkpoint(out / "checkpoint.npz")
+        if trainer.epoch >= args.epochs:
+            print(f"dezero-train: {out / 'checkpoint.npz'} already has {trainer.epoch} epochs "
+                  f"done and --epochs is {args.epochs}: nothing left to do (raise --epochs to "
+                  f"train further)", flush=True)
+            return out
+    trainer.fit(args.epochs)
     trainer.history.to_csv(out / "history.csv")
     plot = trainer.plot(out / "history.png", show=False)
     model.save_weights(out / "weights.npz")
     if not args.quiet:
         print(f"wrote {out / 'history.csv'}, {plot}, {out / 'weights.npz'}", flush=True)
+    if nan_stop.stopped:
+        raise Diverged(f"{trainer.stop_reason} The weights written are the last finite ones.")
     return out
 
 
@@ -127,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dezero.core.backend import GPUUnavailableError
     from dezero.data.download import DatasetNotFoundError
     from dezero.train.checkpoint import CheckpointError
+    from dezero.train.lock import OutputLockedError
 
     try:
         run(args)
@@ -135,7 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dezero-train: error: {e}\nWith dezero-train: --data-dir <dir> names that "
               f"folder (the files in <dir> or in <dir>/{args.dataset}/).", file=sys.stderr)
         return 1
-    except (GPUUnavailableError, CheckpointError, FileNotFoundError, OSError, ValueError) as e:
+    except Diverged as e:
+        print(f"dezero-train: error: {e}", file=sys.stderr)
+        return 3
+    except (GPUUnavailableError, CheckpointError, OutputLockedError, FileNotFoundError, OSError,
+            ValueError) as e:
         # Expected failures (no GPU, dataset not found, bad checkpoint): a message, no trace.
         print(f"dezero-train: error: {e}", file=sys.stderr)
         return 1
