@@ -1,13 +1,14 @@
 """A training job for the resume tests, run in its own process; it can SIGKILL itself.
 
-    python resume_job.py OUT [--kill-at N] [--kill-in-write K] [--resume]
+    python resume_job.py OUT [--kill-at N] [--kill-in-write K] [--resume] [--augment]
 
 Trains a small dropout MLP with Adam, a StepLR schedule and a shuffled DataLoader,
 checkpointing every 4 iterations and at each epoch end. ``--kill-at N`` kills the
 process right after update N (after that iteration's checkpoint, if any);
 ``--kill-in-write K`` kills it in the middle of writing the K-th checkpoint, after
 the temporary file is written but before it replaces the previous checkpoint.
-At the end the weights go to OUT/final.npz and the history to OUT/final.json.
+``--augment`` adds a random transform (a flip drawn from its own generator) to the
+training set. At the end the weights go to OUT/final.npz and the history to OUT/final.json.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import dezero.nn.functions as F
 import dezero.nn.layers as L
 from dezero.core import files as _files
 from dezero.data import ArrayDataset, DataLoader
+from dezero.data.transforms import RandomHorizontalFlip
 from dezero.nn import Model
 from dezero.nn.optimizers import Adam, StepLR
 from dezero.train import Callback, Checkpoint, LRScheduler, Trainer
@@ -59,6 +61,7 @@ def main() -> None:
     ap.add_argument("--kill-at", type=int, default=None)
     ap.add_argument("--kill-in-write", type=int, default=None)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--augment", action="store_true")
     args = ap.parse_args()
     out = Path(args.out)
 
@@ -78,7 +81,9 @@ def main() -> None:
     rng = np.random.default_rng(123)
     x = rng.normal(size=(150, 4)).astype(np.float32)
     t = (x[:, 0] + x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 0.5)
-    train = DataLoader(ArrayDataset(x[:130], t[:130]), batch_size=13, shuffle=True, seed=7)
+    flip = RandomHorizontalFlip(p=0.5, seed=11) if args.augment else None
+    train = DataLoader(ArrayDataset(x[:130], t[:130], transform=flip), batch_size=13,
+                       shuffle=True, seed=7)
     test = DataLoader(ArrayDataset(x[130:], t[130:]), batch_size=10, shuffle=True, seed=8)
     model = Net()
     opt = Adam(alpha=0.01).setup(model)

@@ -76,6 +76,28 @@ def test_sigkill_then_resume_is_bit_for_bit_equal(tmp_path, uninterrupted, kill_
     _assert_same(tmp_path, uninterrupted)
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_augmented(tmp_path_factory):
+    out = tmp_path_factory.mktemp("augmented")
+    r = _run(out, "--augment")
+    assert r.returncode == 0, r.stderr
+    return _final(out)
+
+
+@pytest.mark.parametrize("kill_at", [9, 20])
+def test_resume_with_a_random_augmentation_is_bit_for_bit_equal(
+    tmp_path, uninterrupted, uninterrupted_augmented, kill_at
+):
+    r = _run(tmp_path, "--augment", "--kill-at", str(kill_at))
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
+    _, meta = read_checkpoint(tmp_path / "checkpoint.npz")
+    assert list(meta["state"]["transforms"]["train"]) == ["transform"]  # the flip's generator
+    assert _run(tmp_path, "--augment", "--resume").returncode == 0
+    _assert_same(tmp_path, uninterrupted_augmented)
+    # The flips matter: the augmented run differs from the plain one.
+    assert not np.array_equal(uninterrupted_augmented[0]["l1.W"], uninterrupted[0]["l1.W"])
+
+
 def test_killed_twice_then_resumed(tmp_path, uninterrupted):
     assert _run(tmp_path, "--kill-at", "9").returncode == -signal.SIGKILL
     assert _run(tmp_path, "--resume", "--kill-at", "22").returncode == -signal.SIGKILL

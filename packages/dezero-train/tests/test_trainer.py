@@ -199,3 +199,76 @@ def test_float64_metrics_keep_full_precision():
     assert mean(np.float64(np.float32(0.83)) * 100, 100, narrow=True) == 0.83
     assert mean(np.float64(np.float32(0.83)) * 100, 100, narrow=False) != 0.83
     assert math.isnan(mean(float("nan"), 1, narrow=True))
+
+
+def test_metrics_may_return_numpy_scalars_0d_arrays_and_variables(tiny, tmp_path):
+    from dezero.core import Variable as V
+
+    kinds = {
+        "py": tiny.acc,
+        "np_scalar": lambda y, t: np.float64(tiny.acc(y, t)),
+        "zero_d": lambda y, t: np.array(tiny.acc(y, t)),
+        "one_elem": lambda y, t: np.array([tiny.acc(y, t)]),
+        "variable": lambda y, t: V(np.array(tiny.acc(y, t))),
+    }
+    trainer, *_ = _make(tiny, out=tmp_path)
+    trainer.metrics = kinds
+    history = trainer.fit(2)
+    for name in kinds:
+        assert history[name] == history["py"], name
+        assert history[f"test_{name}"] == history["test_py"], name
+
+
+def test_a_non_scalar_loss_is_refused_before_backward(tiny, tmp_path):
+    trainer, net, opt, _ = _make(tiny, out=tmp_path)
+    before = net.state_dict()
+
+    def per_sample(y, t):
+        return y[np.arange(len(t)), t]  # one loss per sample, not reduced
+
+    trainer.loss_func = per_sample
+    with pytest.raises(ValueError, match=r"loss_func must return a scalar.*shape \(16,\)"):
+        trainer.fit(1)
+    assert opt.t == 0
+    for k, v in net.state_dict().items():
+        assert np.array_equal(v, before[k])
+    with pytest.raises(TypeError, match="loss_func must return a Variable"):
+        trainer.loss_func = lambda y, t: 0.5
+        trainer.fit(1)
+
+
+@pytest.mark.parametrize("form", ["x", "(x,)", "(x, None)"])
+def test_loaders_of_inputs_only_train_an_autoencoder(tmp_path, form):
+    import dezero.nn.functions as F
+    from dezero.core import random as drandom
+    from dezero.nn.models import MLP
+    from dezero.nn.optimizers import SGD
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 6))
+    xs = [x[i:i + 10] for i in range(0, 40, 10)]
+    batches = {"x": xs, "(x,)": [(b,) for b in xs], "(x, None)": [(b, None) for b in xs]}[form]
+
+    drandom.seed(0)
+    model = MLP((3, 6))
+    tr = Trainer(model, F.mean_squared_error, SGD(lr=0.05).setup(model), batches,
+                 test_loader=batches, gpu=False, out=tmp_path, progress=False)
+    history = tr.fit(3)
+    assert history.columns == ["epoch", "loss", "test_loss", "time", "lr"]
+
+    # Hand-written reference: the same model, initialised from the same seed.
+    drandom.seed(0)
+    ref = MLP((3, 6))
+    opt = SGD(lr=0.05).setup(ref)
+    for epoch in range(3):
+        total = 0.0
+        for b in xs:
+            loss = F.mean_squared_error(ref(b), b)
+            ref.cleargrads()
+            loss.backward()
+            opt.update()
+            total += float(loss.data) * len(b)
+        assert math.isclose(history[epoch]["loss"], total / 40, rel_tol=1e-12)
+    for k, v in ref.state_dict().items():
+        assert np.array_equal(tr.model.state_dict()[k], v), k
+    assert history["loss"][-1] < history["loss"][0]
