@@ -12,7 +12,10 @@ from dezero.train.callbacks import (
 )
 from dezero.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from dezero.train.history import History
+from dezero.train.lock import OutputLock, OutputLockedError
 from dezero.train.plot import plot_history
+from dezero.train.state import StateError
+from dezero.train.summary import Summary
 from dezero.train.trainer import Trainer
 
 __all__ = [
@@ -30,4 +33,8 @@ __all__ = [
     "CheckpointError",
     "save_checkpoint",
     "load_checkpoint",
+    "StateError",
+    "Summary",
+    "OutputLock",
+    "OutputLockedError",
 ]
