@@ -73,3 +73,36 @@ def test_the_lock_is_released_and_reusable_in_one_process(tmp_path):
     assert not (tmp_path / ".lock").exists()
     with OutputLock(tmp_path):
         pass
+
+
+_RACE = (
+    "import sys, time; from dezero.train.lock import OutputLock, OutputLockedError\n"
+    "go = float(sys.argv[2])\n"
+    "while time.time() < go: pass\n"
+    "try:\n"
+    "    OutputLock(sys.argv[1]).acquire(); print('won', flush=True)\n"
+    "except OutputLockedError:\n"
+    "    print('lost', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def test_runs_starting_together_over_a_stale_lock_have_one_winner(tmp_path):
+    import time
+
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    (out / ".lock").write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead)}))
+    go = time.time() + 3.0  # all start acquiring at the same instant
+    procs = [subprocess.Popen([sys.executable, "-c", _RACE, str(out), str(go)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    try:
+        results = [p.stdout.readline().strip() for p in procs]
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait(timeout=30)
+    assert sorted(results) == ["lost", "lost", "lost", "won"]

@@ -1,7 +1,7 @@
 """One output folder, one run: a lock file naming its owner (host and pid).
 
-The lock is ``<folder>/.lock``, created with ``O_EXCL`` (so two runs cannot both take it)
-and holding ``{"host": ..., "pid": ...}`` as JSON. A second run refuses at once and says
+The lock is ``<folder>/.lock`` holding ``{"host": ..., "pid": ...}`` as JSON, with an
+advisory ``flock`` on it while the run lasts (POSIX). A second run refuses at once and says
 who holds the folder. A lock left by a process that no longer exists on this host (a
 SIGKILL, a crash) is taken over; one held from another host is never guessed dead.
 """
@@ -14,6 +14,11 @@ import os
 import socket
 from pathlib import Path
 from types import TracebackType
+
+try:
+    import fcntl
+except ImportError:  # Windows: the pid check alone
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["OutputLock", "OutputLockedError"]
 
@@ -38,6 +43,8 @@ class OutputLock:
     """Hold ``folder`` for this process: ``with OutputLock(out): ...``.
 
     Raises :class:`OutputLockedError` naming the owner when another live process holds it.
+    On POSIX the file also carries an advisory ``flock`` that the kernel drops when its
+    process dies, so two runs starting at once over a stale lock cannot both take it.
 
     Example:
         >>> with OutputLock("results"):
@@ -50,55 +57,72 @@ class OutputLock:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.held = False
+        self._fd: int | None = None
 
-    def _owner(self) -> dict[str, object] | None:
+    def _owner(self) -> dict[str, object]:
         try:
-            owner = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
+            owner = json.loads(self.path.read_text(encoding="utf-8") or "{}")
         except (OSError, ValueError):
-            return {}  # being written this instant, or damaged: treated as held
+            return {}
         return owner if isinstance(owner, dict) else {}
+
+    def _locked(self, owner: dict[str, object]) -> OutputLockedError:
+        host, pid = owner.get("host"), owner.get("pid")
+        who = f"pid {pid} on host {host}" if pid is not None else "another run"
+        return OutputLockedError(
+            f"{self.folder} is in use by {who} (lock file {self.path}). Wait for that run to "
+            f"finish or choose another output folder; if that run is gone (on another host, "
+            f"say), delete {self.path}."
+        )
+
+    def _stale(self, owner: dict[str, object], flocked: bool) -> bool:
+        """Whether a lock file naming ``owner`` may be taken over."""
+        host, pid = owner.get("host"), owner.get("pid")
+        if not owner:
+            return True  # empty: its writer died before writing, or it is ours, new
+        if host != self.host:
+            return False  # a process on another host cannot be checked from here
+        if flocked:
+            return True  # its holder's flock is gone: that process ended
+        return isinstance(pid, int) and pid != self.pid and not _alive(pid)
 
     def acquire(self) -> OutputLock:
         self.folder.mkdir(parents=True, exist_ok=True)
         record = json.dumps({"host": self.host, "pid": self.pid}).encode()
-        for _ in range(3):
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        raise self._locked(self._owner()) from None
+                    try:  # released and unlinked meanwhile: lock the new file instead
+                        same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+                    except FileNotFoundError:
+                        same = False
+                    if not same:
+                        os.close(fd)
+                        continue
                 owner = self._owner()
-                if owner is None:
-                    continue  # released meanwhile: try again
-                host, pid = owner.get("host"), owner.get("pid")
-                dead = (
-                    host == self.host and isinstance(pid, int) and pid != self.pid
-                    and not _alive(pid)
-                )
-                if not dead:
-                    who = f"pid {pid} on host {host}" if pid is not None else "another run"
-                    raise OutputLockedError(
-                        f"{self.folder} is in use by {who} (lock file {self.path}). Wait for "
-                        f"that run to finish or choose another output folder; if that run is "
-                        f"gone (another host, say), delete {self.path}."
-                    ) from None
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()  # a dead process's lock: take it over
-                continue
-            with os.fdopen(fd, "wb") as f:
-                f.write(record)
-            self.held = True
+                if not self._stale(owner, flocked=fcntl is not None):
+                    raise self._locked(owner)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, record, 0)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd, self.held = fd, True
             return self
         raise OutputLockedError(f"{self.folder}: could not take the lock {self.path}")
 
     def release(self) -> None:
-        if not self.held:
+        if not self.held or self._fd is None:
             return
-        self.held = False
-        owner = self._owner()
-        if owner and owner.get("pid") == self.pid and owner.get("host") == self.host:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()  # while still locked: the next run creates a fresh file
+        os.close(self._fd)
+        self._fd, self.held = None, False
 
     def __enter__(self) -> OutputLock:
         return self.acquire()
