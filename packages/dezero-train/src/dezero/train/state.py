@@ -34,6 +34,8 @@ __all__ = [
     "random_transforms",
     "transforms_state",
     "check_transforms_state",
+    "check_settings",
+    "check_callbacks_state",
 ]
 
 Apply = Callable[[], None]
@@ -302,5 +304,56 @@ def check_transforms_state(what: str, loader: Any, state: Any) -> Apply:
     def apply() -> None:
         for step in steps:
             step()
+
+    return apply
+
+
+# ---- settings and callbacks ---------------------------------------------------------
+def check_settings(current: Mapping[str, Any], saved: Any) -> None:
+    """Refuse a saved run whose settings differ from ``current``, naming the setting."""
+    if not isinstance(saved, Mapping):
+        raise StateError(f"settings: expected a dict, got {saved!r:.60}")
+    for key, now in current.items():
+        if key in saved and saved[key] != now:
+            raise StateError(
+                f"settings: {key!r} is {now!r} here but {saved[key]!r} in the saved run; "
+                f"resume with the same {key}, or start a new run (another output folder)"
+            )
+
+
+def check_callbacks_state(callbacks: list[Any], saved: Any) -> Apply:
+    """Each callback's saved state, through its own ``check_state_dict``."""
+    # Matched by class name and rank among callbacks of that class, so adding or
+    # removing an unrelated callback between runs does not shift the others' state.
+    if not isinstance(saved, list) or not all(
+        isinstance(s, Mapping) and isinstance(s.get("class"), str) and "state" in s
+        for s in saved
+    ):
+        raise StateError("callbacks: expected a list of {'class': name, 'state': ...}")
+
+    def keyed(names: list[str]) -> list[tuple[str, int]]:
+        seen: dict[str, int] = {}
+        out = []
+        for n in names:
+            out.append((n, seen.get(n, 0)))
+            seen[n] = seen.get(n, 0) + 1
+        return out
+
+    by_key = dict(zip(keyed([s["class"] for s in saved]), saved, strict=True))
+    pairs = []
+    for key, cb in zip(keyed([type(cb).__name__ for cb in callbacks]), callbacks,
+                       strict=True):
+        entry = by_key.get(key)
+        if entry and entry["state"]:
+            try:
+                cb.check_state_dict(entry["state"])
+            except (TypeError, ValueError, KeyError) as e:
+                who = "" if str(e).startswith(key[0]) else f"{key[0]}: "
+                raise StateError(f"callbacks: {who}{e}") from e
+            pairs.append((cb, entry["state"]))
+
+    def apply() -> None:
+        for cb, st in pairs:
+            cb.load_state_dict(st)
 
     return apply

@@ -227,6 +227,7 @@ class Trainer:
         ``resume=True`` continues from ``<out>/checkpoint.npz``, ``resume=path`` from
         that file: weights, optimizer, epoch and batch position, history, callbacks,
         loaders and random state come back, so the result equals an uninterrupted run.
+        With ``max_epoch`` epochs already done it says that nothing is left to do.
         """
         if not isinstance(max_epoch, int) or isinstance(max_epoch, bool) or max_epoch < 1:
             raise ValueError(f"Trainer.fit: max_epoch must be a positive int, got {max_epoch!r}")
@@ -303,7 +304,7 @@ class Trainer:
                 )
             return
         record: dict[str, Any] = {"epoch": epoch}
-        record.update(self.summary.means())
+        record.update(self._reduced(self.summary).means())
         if self.test_loader is not None:
             test = self.evaluate(self.test_loader)
             record.update({f"test_{k}": v for k, v in test.items()})
@@ -344,9 +345,18 @@ class Trainer:
                 loss = self.loss_func(y, target)
                 _check_loss(loss)
                 summary.add(self._measure(y, target, loss, t is None), len(x))
+        summary = self._reduced(summary)
         if not summary:
             raise ValueError("Trainer.evaluate: the loader yielded no batches")
         return summary.means()
+
+    def _reduced(self, summary: Summary) -> Summary:
+        """The summary over every process: here, this one's.
+
+        The one place a data-parallel trainer sums the (sum, count) pairs across ranks,
+        so that its means equal a single process's over the whole data.
+        """
+        return summary
 
     def stop(self, reason: str) -> None:
         """Ask the loop to stop after the current batch; ``reason`` is printed."""
@@ -437,7 +447,7 @@ class Trainer:
         missing = [k for k in need if k not in state]
         if missing:
             raise StateError(f"Trainer.load_state_dict: the state lacks {missing}")
-        self._check_settings(state.get("settings", {}))
+        _state.check_settings(self.settings, state.get("settings", {}))
         loaders = state["loaders"]
         transforms = state.get("transforms", {})
         if not isinstance(loaders, Mapping) or not isinstance(transforms, Mapping):
@@ -452,64 +462,19 @@ class Trainer:
             steps.append(_state.check_transforms_state(f"transforms[{name!r}]", loader,
                                                        transforms.get(name, {})))
         steps.append(_state.check_random_state(state["random"]))
-        steps.append(self._check_callbacks(state["callbacks"]))
+        steps.append(_state.check_callbacks_state(self.callbacks, state["callbacks"]))
         steps.append(self._check_history_and_loop(state["history"], state["loop"]))
         for apply in steps:  # every check has passed: nothing below can be refused
             apply()
-
-    def _check_settings(self, saved: Any) -> None:
-        if not isinstance(saved, Mapping):
-            raise StateError(f"settings: expected a dict, got {saved!r:.60}")
-        for key, now in self.settings.items():
-            if key in saved and saved[key] != now:
-                raise StateError(
-                    f"settings: {key!r} is {now!r} here but {saved[key]!r} in the saved run; "
-                    f"resume with the same {key}, or start a new run (another output folder)"
-                )
-
-    def _check_callbacks(self, saved: Any) -> _state.Apply:
-        # Matched by class name and rank among callbacks of that class, so adding or
-        # removing an unrelated callback between runs does not shift the others' state.
-        if not isinstance(saved, list) or not all(
-            isinstance(s, Mapping) and isinstance(s.get("class"), str) and "state" in s
-            for s in saved
-        ):
-            raise StateError("callbacks: expected a list of {'class': name, 'state': ...}")
-
-        def keyed(names: list[str]) -> list[tuple[str, int]]:
-            seen: dict[str, int] = {}
-            out = []
-            for n in names:
-                out.append((n, seen.get(n, 0)))
-                seen[n] = seen.get(n, 0) + 1
-            return out
-
-        by_key = dict(zip(keyed([s["class"] for s in saved]), saved, strict=True))
-        pairs = []
-        for key, cb in zip(keyed([type(cb).__name__ for cb in self.callbacks]), self.callbacks,
-                           strict=True):
-            entry = by_key.get(key)
-            if entry and entry["state"]:
-                try:
-                    cb.check_state_dict(entry["state"])
-                except (TypeError, ValueError, KeyError) as e:
-                    who = "" if str(e).startswith(key[0]) else f"{key[0]}: "
-                    raise StateError(f"callbacks: {who}{e}") from e
-                pairs.append((cb, entry["state"]))
-
-        def apply() -> None:
-            for cb, st in pairs:
-                cb.load_state_dict(st)
-
-        return apply
 
     def _check_history_and_loop(self, history: Any, loop: Any) -> _state.Apply:
         if not isinstance(loop, Mapping):
             raise StateError(f"loop: expected a dict, got {loop!r:.60}")
         epoch = _state.check_int("loop: epoch", loop.get("epoch"))
         iteration = _state.check_int("loop: iteration", loop.get("iteration"))
+        # Every epoch done took at least one update, and so did each batch of this one.
         in_epoch = _state.check_int("loop: iteration_in_epoch", loop.get("iteration_in_epoch"),
-                                    0, min(iteration, self._iters_per_epoch() or iteration))
+                                    0, min(iteration - epoch, self._iters_per_epoch() or iteration))
         elapsed = loop.get("time")
         if not isinstance(elapsed, (int, float)) or not 0 <= elapsed < float("inf"):
             raise StateError(f"loop: time must be a finite number >= 0, got {elapsed!r}")
