@@ -270,9 +270,10 @@ class Trainer:
             x, t = _split_batch(batch)
             y = model(x)
             target = x if t is None else t
+            n = len(target)  # samples: the labels' count (x may be a tuple of inputs)
             loss = loss_func(y, target)
             _check_loss(loss)
-            logs = {"loss": loss, "batch_size": len(x)}
+            logs = {"loss": loss, "batch_size": n}
             for cb in self.callbacks:  # before backward: a callback may refuse this step
                 cb.on_loss(self, self.iteration_in_epoch + 1, logs)
             if self.stop_training:
@@ -280,7 +281,7 @@ class Trainer:
             model.cleargrads()
             loss.backward()
             optimizer.update()
-            self.summary.add(self._measure(y, target, loss, t is None), len(x))
+            self.summary.add(self._measure(y, target, loss, t is None), n)
             self.iteration += 1
             self.iteration_in_epoch += 1
             self.progress.update()
@@ -344,7 +345,7 @@ class Trainer:
                 target = x if t is None else t
                 loss = self.loss_func(y, target)
                 _check_loss(loss)
-                summary.add(self._measure(y, target, loss, t is None), len(x))
+                summary.add(self._measure(y, target, loss, t is None), len(target))
         summary = self._reduced(summary)
         if not summary:
             raise ValueError("Trainer.evaluate: the loader yielded no batches")
