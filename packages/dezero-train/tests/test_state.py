@@ -104,6 +104,13 @@ def _breakers():
     def model_int_weights(s):
         s["model"]["l1.W"] = s["model"]["l1.W"].astype(np.int64)
 
+    def string_hyper(s):
+        key = next(k for k in s["optimizer"] if k.startswith("hyper/"))
+        s["optimizer"][key] = np.array("x")
+
+    def loader_not_a_dict(s):
+        s["loaders"]["train"] = [1, 2]
+
     def another_optimizer(s):
         s["settings"]["optimizer"] = "SGD"
 
@@ -111,7 +118,7 @@ def _breakers():
         drop_one_adam_entry, misshape_adam_entry, wrong_dtype_adam_entry, negative_epoch,
         string_iteration, partial_beyond_epoch, broken_rng, loader_position, loader_rng,
         history_length, history_value, callback_state, summary_counts, model_int_weights,
-        another_optimizer,
+        another_optimizer, string_hyper, loader_not_a_dict,
     )}
 
 

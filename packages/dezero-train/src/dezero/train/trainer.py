@@ -453,18 +453,30 @@ class Trainer:
         transforms = state.get("transforms", {})
         if not isinstance(loaders, Mapping) or not isinstance(transforms, Mapping):
             raise StateError("Trainer.load_state_dict: loaders and transforms must be dicts")
-        steps = [
-            _state.check_model_state(self.model, state["model"]),
-            _state.check_optimizer_state(self.optimizer, state["optimizer"], state["model"]),
+        checks: list[tuple[str, Callable[[], _state.Apply]]] = [
+            ("model", lambda: _state.check_model_state(self.model, state["model"])),
+            ("optimizer", lambda: _state.check_optimizer_state(
+                self.optimizer, state["optimizer"], state["model"])),
         ]
         for name, loader in self._loaders():
-            steps.append(_state.check_loader_state(f"loaders[{name!r}]", loader,
-                                                   loaders.get(name)))
-            steps.append(_state.check_transforms_state(f"transforms[{name!r}]", loader,
-                                                       transforms.get(name, {})))
-        steps.append(_state.check_random_state(state["random"]))
-        steps.append(_state.check_callbacks_state(self.callbacks, state["callbacks"]))
-        steps.append(self._check_history_and_loop(state["history"], state["loop"]))
+            checks.append((f"loaders[{name!r}]", lambda n=name, ld=loader: (
+                _state.check_loader_state(f"loaders[{n!r}]", ld, loaders.get(n)))))
+            checks.append((f"transforms[{name!r}]", lambda n=name, ld=loader: (
+                _state.check_transforms_state(f"transforms[{n!r}]", ld, transforms.get(n, {})))))
+        checks += [
+            ("random", lambda: _state.check_random_state(state["random"])),
+            ("callbacks", lambda: _state.check_callbacks_state(self.callbacks,
+                                                               state["callbacks"])),
+            ("loop", lambda: self._check_history_and_loop(state["history"], state["loop"])),
+        ]
+        steps = []
+        for what, check in checks:
+            try:
+                steps.append(check())
+            except StateError:
+                raise
+            except (TypeError, ValueError, KeyError, AttributeError) as e:  # a malformed value
+                raise StateError(f"{what}: malformed state ({type(e).__name__}: {e})") from e
         for apply in steps:  # every check has passed: nothing below can be refused
             apply()
 
