@@ -128,17 +128,45 @@ def array_equal(a: Any, b: Any) -> bool:
 class HostGPUBackend(_backend.Backend):
     """A pretend GPU for tests: its arrays live in host memory but are their own type.
 
-    Arrays are NumPy arrays viewed as :class:`HostGPUBackend.Array` on device ``cuda:0``,
-    so code that moves data between devices, or checks where data lives, can be tested
-    through the backend registry on any machine. Register it inside
+    Arrays are NumPy arrays viewed as :class:`HostGPUBackend.Array`, each carrying the
+    number of the pretend device it is on (``devices`` of them, ``cuda:0`` to
+    ``cuda:{devices-1}``), so code that moves data between devices, or checks where data
+    lives, can be tested through the backend registry on any machine, with several GPUs.
+    Results of NumPy operations stay on their input's device. :meth:`use` makes a device
+    current (what ``"cuda"`` and ``to_gpu()`` without a device mean); :attr:`transfers`
+    counts arrays copied onto the pretend devices and :attr:`checks` the availability checks
+    (``available()`` calls), so a test can see what a call path costs. Register it inside
     :func:`isolated_backends`.
+
+    Example:
+        >>> with isolated_backends(HostGPUBackend(devices=2)):
+        ...     x = Variable(np.zeros(3)).to_gpu("cuda:1")
+        ...     device_of(x)
+        Device('cuda:1')
     """
 
     name = "host-gpu"
     is_gpu = True
 
     class Array(np.ndarray):
-        """The marker type of this backend's arrays."""
+        """The marker type of this backend's arrays; ``device_index`` is its device."""
+
+        device_index: int
+
+        def __array_finalize__(self, obj: Any) -> None:
+            self.device_index = getattr(obj, "device_index", 0)
+
+    def __init__(self, devices: int = 1) -> None:
+        if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+            raise ValueError(f"HostGPUBackend: devices must be a positive int, got {devices!r}")
+        self.devices = devices
+        self.current = 0
+        self.transfers = 0
+        self.checks = 0
+
+    def available(self) -> tuple[bool, str]:
+        self.checks += 1
+        return True, ""
 
     @property
     def xp(self) -> Any:
@@ -147,17 +175,50 @@ class HostGPUBackend(_backend.Backend):
     def is_array(self, x: Any) -> bool:
         return isinstance(x, HostGPUBackend.Array)
 
-    def device(self, x: Any) -> str:
-        return "cuda:0"
+    def device(self, x: Any) -> _backend.Device:
+        return self.get_device(x.device_index)
 
-    def from_numpy(self, a: np.ndarray, device: Any = None) -> Any:
-        return np.array(a).view(HostGPUBackend.Array)
+    def device_count(self) -> int:
+        return self.devices
+
+    def current_device(self) -> int:
+        return self.current
+
+    @contextlib.contextmanager
+    def use(self, index: int) -> Iterator[None]:
+        """Make pretend device ``index`` current inside a ``with`` block."""
+        saved, self.current = self.current, index
+        try:
+            yield
+        finally:
+            self.current = saved
+
+    def from_numpy(self, a: Any, device: int | None = None) -> Any:
+        index = self.current if device is None else device
+        if not 0 <= index < self.devices:
+            raise ValueError(f"HostGPUBackend: no device {index} (of {self.devices})")
+        out = np.array(a).view(HostGPUBackend.Array)
+        out.device_index = index
+        self.transfers += 1
+        return out
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.array(a).view(np.ndarray)
 
     def scatter_add(self, a: Any, indices: Any, values: Any) -> None:
         np.add.at(a, indices, values)
+
+    def uniform(
+        self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any,
+        device: int | None = None,
+    ) -> Any:
+        # As a real GPU backend does: one number from the framework's generator seeds a
+        # generator "on the device", which makes the draws there.
+        key = int(rng.integers(0, 2**63))
+        local = np.random.Generator(np.random.Philox(key))
+        out = _backend._host_uniform(local, shape, dtype).view(HostGPUBackend.Array)
+        out.device_index = self.current if device is None else device
+        return out
 
 
 @contextlib.contextmanager
