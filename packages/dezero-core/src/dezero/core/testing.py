@@ -7,6 +7,7 @@ The comparisons accept Variables and arrays of any registered backend (compared 
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -156,6 +157,10 @@ class HostGPUBackend(_backend.Backend):
         def __array_finalize__(self, obj: Any) -> None:
             self.device_index = getattr(obj, "device_index", 0)
 
+        def __array_wrap__(self, obj: Any, context: Any = None, return_scalar: bool = False) -> Any:
+            # Reductions give 0-d arrays on the device, as CuPy's do, not host scalars.
+            return super().__array_wrap__(obj, context, False)
+
     def __init__(self, devices: int = 1) -> None:
         if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
             raise ValueError(f"HostGPUBackend: devices must be a positive int, got {devices!r}")
@@ -163,6 +168,7 @@ class HostGPUBackend(_backend.Backend):
         self.current = 0
         self.transfers = 0
         self.checks = 0
+        self._xp = _HostGPUModule(self)
 
     def available(self) -> tuple[bool, str]:
         self.checks += 1
@@ -170,10 +176,15 @@ class HostGPUBackend(_backend.Backend):
 
     @property
     def xp(self) -> Any:
-        return np
+        return self._xp
 
     def is_array(self, x: Any) -> bool:
         return isinstance(x, HostGPUBackend.Array)
+
+    def _place(self, a: np.ndarray, index: int | None = None) -> Any:
+        out = a.view(HostGPUBackend.Array)
+        out.device_index = self.current if index is None else index
+        return out
 
     def device(self, x: Any) -> _backend.Device:
         return self.get_device(x.device_index)
@@ -197,10 +208,8 @@ class HostGPUBackend(_backend.Backend):
         index = self.current if device is None else device
         if not 0 <= index < self.devices:
             raise ValueError(f"HostGPUBackend: no device {index} (of {self.devices})")
-        out = np.array(a).view(HostGPUBackend.Array)
-        out.device_index = index
         self.transfers += 1
-        return out
+        return self._place(np.array(a), index)
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.array(a).view(np.ndarray)
@@ -216,9 +225,35 @@ class HostGPUBackend(_backend.Backend):
         # generator "on the device", which makes the draws there.
         key = int(rng.integers(0, 2**63))
         local = np.random.Generator(np.random.Philox(key))
-        out = _backend._host_uniform(local, shape, dtype).view(HostGPUBackend.Array)
-        out.device_index = self.current if device is None else device
-        return out
+        return self._place(_backend._host_uniform(local, shape, dtype), device)
+
+
+class _HostGPUModule(types.ModuleType):
+    """NumPy as HostGPUBackend's array module: as with CuPy, ``asarray`` of a host array and
+    the creation functions (``zeros``, ``arange``...) give arrays on the current device."""
+
+    _CREATORS = frozenset({"zeros", "ones", "empty", "full", "arange", "eye", "identity",
+                           "linspace"})
+
+    def __init__(self, backend: HostGPUBackend) -> None:
+        super().__init__("dezero.core.testing.host_gpu_numpy")
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(np, name)
+        if name in self._CREATORS:
+            return lambda *a, **k: self._backend._place(np.asarray(attr(*a, **k)))
+        return attr
+
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        if isinstance(a, HostGPUBackend.Array):
+            return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+        return self._backend._place(np.asarray(a, dtype))
+
+    def array(self, a: Any, dtype: Any = None, copy: bool = True) -> Any:
+        if isinstance(a, HostGPUBackend.Array):
+            return a.astype(a.dtype if dtype is None else dtype, copy=copy)
+        return self._backend._place(np.array(a, dtype))
 
 
 @contextlib.contextmanager
