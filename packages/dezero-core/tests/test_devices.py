@@ -50,13 +50,13 @@ def test_cpu_is_always_known_and_needs_no_gpu():
         assert get_device("cpu") is CPU
         assert device_of(np.ones(2)) is CPU and device_of(1.5) is CPU and device_of(None) is CPU
         assert device_of(Variable(np.ones(2))) is CPU
-        assert CPU.index is None and not CPU.is_gpu and CPU.backend.name == "numpy"
+        assert CPU.number is None and not CPU.is_gpu and CPU.backend.name == "numpy"
 
 
 @pytest.mark.parametrize("spec", ["cuda:1", 1, np.int64(1)])
 def test_every_spelling_of_gpu_1_is_one_device(gpus, spec):
     d = get_device(spec)
-    assert type(d) is Device and d.index == 1 and d.is_gpu and d.backend is gpus
+    assert type(d) is Device and d.number == 1 and d.is_gpu and d.backend is gpus
     assert d == "cuda:1" and str(d) == "cuda:1" and repr(d) == "Device('cuda:1')"
     assert d is get_device("cuda:1")  # one object per device: cheap to compare
     assert get_device(d) is d
@@ -107,7 +107,7 @@ def test_bad_device_names_say_what_is_accepted(gpus, spec, error, match):
 @pytest.mark.parametrize("spec", ["cuda", "cuda:0", 0])
 def test_naming_a_gpu_without_one_says_what_is_missing(spec):
     with isolated_backends():
-        with pytest.raises(GPUUnavailableError, match="Thing: the GPU is not usable: .*dezero-cuda"):
+        with pytest.raises(GPUUnavailableError, match="Thing: the GPU is not usable: .*cuda"):
             get_device(spec, "Thing")
 
 

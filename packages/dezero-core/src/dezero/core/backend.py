@@ -57,22 +57,22 @@ class Device(str):
 
     A ``str``, so it compares equal to its name, prints as it and goes into JSON as it; it
     also carries the :class:`Backend` that owns it (``backend``) and the device number
-    (``index``, None for the CPU). Get one from :func:`get_device` or :func:`device_of`;
+    (``number``, None for the CPU). Get one from :func:`get_device` or :func:`device_of`;
     :func:`to_device` moves arrays to it without checking the GPU again.
     """
 
     backend: Backend
-    index: int | None
+    number: int | None
 
-    def __new__(cls, backend: Backend, index: int | None = None) -> Device:
-        self = super().__new__(cls, "cpu" if index is None else f"cuda:{index}")
+    def __new__(cls, backend: Backend, number: int | None = None) -> Device:
+        self = super().__new__(cls, "cpu" if number is None else f"cuda:{number}")
         self.backend = backend
-        self.index = index
+        self.number = number
         return self
 
     @property
     def is_gpu(self) -> bool:
-        return self.index is not None
+        return self.number is not None
 
     def __repr__(self) -> str:
         return f"Device({str(self)!r})"
@@ -439,15 +439,15 @@ def _put(x: Any, dev: Device) -> Any:
     """``x`` on ``dev``, copied only when it lives elsewhere; checks nothing."""
     if x is None:
         return None
-    if dev.index is None:
+    if dev.number is None:
         return to_cpu(x)
     b = dev.backend
     src = backend_of(x)
     if src is b:
-        if b.device(x).index == dev.index:
+        if b.device(x).number == dev.number:
             return x
-        return b.from_numpy(x, dev.index)
-    return b.from_numpy(to_cpu(x), dev.index)
+        return b.from_numpy(x, dev.number)
+    return b.from_numpy(to_cpu(x), dev.number)
 
 
 def to_cpu(x: Any) -> Any:
@@ -463,7 +463,7 @@ def to_gpu(x: Any, device: Any = None) -> Any:
     """``x`` on GPU ``device`` (any GPU name of :func:`get_device`; None: ``"cuda"``, the
     current device). An array already there is returned as it is."""
     dev = get_device("cuda" if device is None else device, "to_gpu")
-    if dev.index is None:
+    if dev.number is None:
         raise ValueError(f"to_gpu: device must be a GPU, got {dev!r}; use to_cpu() for the host")
     return _put(x, dev)
 

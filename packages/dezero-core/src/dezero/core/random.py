@@ -90,4 +90,4 @@ def uniform(shape: int | tuple[int, ...], dtype: Any = np.float64, device: Any =
     else:
         dev = _backend.get_device(device, "uniform")
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return dev.backend.uniform(_generator, shape, dtype, dev.index)
+    return dev.backend.uniform(_generator, shape, dtype, dev.number)

@@ -30,8 +30,8 @@ def device_id(device: Any, caller: str = "to_gpu") -> int:
     ``cupy.cuda.Device``."""
     if isinstance(device, bool):  # bool is an int: reject before the int branch
         raise TypeError(f"{caller}: device must be an int or 'cuda:N', got {device!r}")
-    if isinstance(device, Device) and device.index is not None:
-        n = device.index
+    if isinstance(device, Device) and device.number is not None:
+        n = device.number
     elif isinstance(device, (int, np.integer)):
         n = int(device)
     elif isinstance(device, str):

@@ -140,7 +140,7 @@ class DataLoader:
     def _to_device(self, batch: Batch) -> Batch:
         x, t = batch
         dev = self.device
-        if dev.index is not None:  # checked once, by to_gpu(): no check per batch
+        if dev.number is not None:  # checked once, by to_gpu(): no check per batch
             return to_device(x, dev), (None if t is None else to_device(t, dev))
         if type(x) is np.ndarray and (t is None or type(t) is np.ndarray):
             return batch
