@@ -63,6 +63,7 @@ class CupyBackend(Backend):
         # A device that answered once keeps answering; failures are re-checked on every
         # call (they are the rare path, and a user may fix CUDA_VISIBLE_DEVICES meanwhile).
         self._ok = False
+        self._count = 0  # visible devices, read once CUDA answered (fixed for the process)
         self._lock = threading.Lock()
         # A seed given before CUDA was started (a tuple: (n,)); applied to cupy.random's
         # global generator where dezero first starts CUDA (available()), so the seed is
@@ -166,6 +167,7 @@ class CupyBackend(Backend):
                 "(check the NVIDIA driver and CUDA_VISIBLE_DEVICES)"
             )
         with self._lock:
+            self._count = int(count)
             first, self._ok = not self._ok, True
         if first and self._pending_seed:
             self._apply_pending_seed()  # CUDA has just started: the place to seed it
@@ -179,16 +181,18 @@ class CupyBackend(Backend):
 
     def device_count(self) -> int:
         """The number of visible CUDA devices; 0 when the GPU is not usable."""
-        if not self.available()[0]:
-            return 0
-        return int(import_cupy().cuda.runtime.getDeviceCount())
+        return self._count if self.available()[0] else 0
 
     def from_numpy(self, a: Any, device: Any = None) -> Any:
-        cupy = self._require("to_gpu")
+        # Core hands over device numbers it has checked (get_device): once CUDA answered,
+        # a transfer costs no further query of the driver.
+        cupy = sys.modules.get("cupy") if self._ok else None
+        if cupy is None:
+            cupy = self._require("to_gpu")
         if device is None:
             return cupy.asarray(a)
-        n = device_id(device, "to_gpu")
-        count = cupy.cuda.runtime.getDeviceCount()
+        n = device if type(device) is int and device >= 0 else device_id(device, "to_gpu")
+        count = self._count
         if n >= count:
             raise ValueError(
                 f"to_gpu: device {n} does not exist; {count} CUDA device(s) visible "
