@@ -65,7 +65,7 @@ def test_every_spelling_of_gpu_1_is_one_device(gpus, spec):
 
 def test_cuda_means_the_current_device(gpus):
     assert get_device("cuda") == "cuda:0"
-    with gpus.use(2):
+    with gpus.use_device(2):
         assert get_device("cuda") == "cuda:2"
         x = Variable(np.arange(3.0)).to_gpu()
     assert device_of(x) == "cuda:2"
@@ -220,3 +220,21 @@ def test_uniform_in_half_precision_stays_below_one():
 def test_uniform_refuses_integer_dtypes():
     with pytest.raises(TypeError, match="uniform: dtype must be a floating-point type"):
         random.uniform((2,), np.int32)
+
+
+def test_using_device_makes_a_gpu_current_for_array_creation(gpus):
+    from dezero.core.backend import get_array_module, using_device
+
+    x = Variable(_on(np.ones(2), 2))
+    xp = get_array_module(x)
+    with using_device("cuda:2") as dev:
+        assert dev == "cuda:2" and gpus.current == 2
+        assert device_of(xp.zeros(3)) == "cuda:2"
+        assert device_of(Variable(np.ones(2)).to_gpu()) == "cuda:2"
+    assert gpus.current == 0
+    assert device_of(xp.zeros(3)) == "cuda:0"
+    with using_device("cpu") as dev:
+        assert dev is CPU and gpus.current == 0
+    with pytest.raises(ValueError, match="using_device: device 7 does not exist"):
+        with using_device(7):
+            pass

@@ -61,7 +61,7 @@ def test_model_moves_to_gpu_1_with_one_check(gpus, spec):
 
 
 def test_to_gpu_without_a_device_uses_the_current_one(gpus):
-    with gpus.use(1):
+    with gpus.use_device(1):
         net = Net().to_gpu()
     assert {str(device_of(a)) for a in _arrays(net).values()} == {"cuda:1"}
 

@@ -20,7 +20,7 @@ from dezero.data import ArrayDataset, DataLoader
 from dezero.nn import functions as F
 from dezero.nn.models import MLP
 from dezero.nn.optimizers import SGD
-from dezero.train import Trainer
+from dezero.train import Callback, Trainer
 from dezero.train.cli import _gpu_arg
 from dezero.train.trainer import _resolve_device
 
@@ -43,6 +43,16 @@ def _trainer(gpu, out):
                    gpu=gpu, out=out, seed=0, progress=False)
 
 
+class _CurrentDevice(Callback):
+    """Records the pretend GPU's current device at every batch end."""
+
+    def __init__(self, gpus):
+        self.gpus, self.seen = gpus, set()
+
+    def on_batch_end(self, trainer, batch, logs):
+        self.seen.add(self.gpus.current)
+
+
 @pytest.mark.parametrize("gpu", ["cuda:1", 1])
 def test_training_on_gpu_1_keeps_model_and_batches_there(gpus, tmp_path, gpu):
     with warnings.catch_warnings():
@@ -50,7 +60,11 @@ def test_training_on_gpu_1_keeps_model_and_batches_there(gpus, tmp_path, gpu):
         trainer = _trainer(gpu, tmp_path / "gpu")
         assert trainer.device == "cuda:1"
         assert trainer.train_loader.device == trainer.test_loader.device == "cuda:1"
+        current = _CurrentDevice(gpus)
+        trainer.callbacks.append(current)
         gpu_history = trainer.fit(2)
+    assert current.seen == {1}  # GPU 1 is current while training (CuPy runs kernels there)
+    assert gpus.current == 0  # and no longer afterwards
     for name, p in trainer.model.named_params():
         assert device_of(p) == "cuda:1", name
     cpu_history = _trainer(False, tmp_path / "cpu").fit(2)
@@ -65,7 +79,7 @@ def test_gpu_values_name_devices(gpus):
     assert _resolve_device(0) == "cuda:0"  # GPU 0, not "no GPU"
     assert _resolve_device("cuda:1") == _resolve_device(1) == "cuda:1"
     assert _resolve_device(backend.get_device(1)) == "cuda:1"
-    with gpus.use(1):
+    with gpus.use_device(1):
         assert _resolve_device("auto") == _resolve_device(True) == "cuda:1"
 
 

@@ -14,8 +14,10 @@ checks a name once; moving arrays to the resulting :class:`Device` checks nothin
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -28,6 +30,7 @@ __all__ = [
     "CPU",
     "get_device",
     "on_device_of",
+    "using_device",
     "GPUUnavailableError",
     "DeviceMismatchError",
     "register_backend",
@@ -103,12 +106,13 @@ class Backend:
         """The :class:`Device` the array ``x`` is on (``"cpu"``, ``"cuda:0"``...)."""
         return CPU
 
-    def get_device(self, index: int | None) -> Device:
-        """This backend's :class:`Device` number ``index`` (one object per number)."""
+    def device_at(self, number: int | None) -> Device:
+        """This backend's :class:`Device` number ``number`` (one object per number, so
+        devices compare by identity too); it checks nothing."""
         cache = self.__dict__.setdefault("_device_objects", {})
-        d = cache.get(index)
+        d = cache.get(number)
         if d is None:
-            d = cache[index] = Device(self, index)
+            d = cache[number] = Device(self, number)
         return d
 
     def device_count(self) -> int:
@@ -118,6 +122,11 @@ class Backend:
     def current_device(self) -> int:
         """The number of the device ``"cuda"`` (and ``to_gpu()`` without one) means now."""
         return 0
+
+    def use_device(self, number: int) -> contextlib.AbstractContextManager[Any]:
+        """A context manager making device ``number`` current (where this library runs its
+        kernels and creates arrays); the default does nothing."""
+        return contextlib.nullcontext()
 
     def parse_device(self, obj: Any) -> int | None:
         """The device number of ``obj``, an object of this library naming a device (a
@@ -205,7 +214,7 @@ def _host_uniform(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) 
 
 _NUMPY = NumpyBackend()
 #: The host: NumPy arrays in main memory.
-CPU: Device = _NUMPY.get_device(None)
+CPU: Device = _NUMPY.device_at(None)
 _lock = threading.Lock()
 _backends: dict[str, Backend] = {"numpy": _NUMPY}
 # Array type -> backend, filled lazily: a dict lookup on type(x) is the hot path.
@@ -404,7 +413,7 @@ def get_device(device: Any, caller: str = "get_device") -> Device:
             return CPU
         if device == "cuda":
             b = require_gpu(caller)
-            return b.get_device(b.current_device())
+            return b.device_at(b.current_device())
         head, sep, tail = device.partition(":")
         if head != "cuda" or not sep or not tail.isdigit():
             raise ValueError(f"{caller}: device must be {_VOCABULARY}, got {device!r}")
@@ -432,7 +441,7 @@ def get_device(device: Any, caller: str = "get_device") -> Device:
             f"{caller}: device {index} does not exist; {count} GPU device(s) visible "
             f"(cuda:0..cuda:{count - 1})"
         )
-    return b.get_device(index)
+    return b.device_at(index)
 
 
 def _put(x: Any, dev: Device) -> Any:
@@ -484,3 +493,17 @@ def on_device_of(x: Any, like: Any) -> Any:
     if type(x) is np.ndarray and type(like) is np.ndarray:
         return x
     return _put(x, device_of(like))
+
+
+@contextlib.contextmanager
+def using_device(device: Any) -> Iterator[Device]:
+    """Make ``device`` (any name :func:`get_device` takes) current inside a ``with`` block,
+    so array creation and kernels run there: GPU libraries such as CuPy work on the current
+    device, not on the device of their operands. The CPU makes nothing current. Yields the
+    :class:`Device`."""
+    dev = device if type(device) is Device else get_device(device, "using_device")
+    if dev.number is None:
+        yield dev
+        return
+    with dev.backend.use_device(dev.number):
+        yield dev

@@ -133,8 +133,8 @@ class HostGPUBackend(_backend.Backend):
     number of the pretend device it is on (``devices`` of them, ``cuda:0`` to
     ``cuda:{devices-1}``), so code that moves data between devices, or checks where data
     lives, can be tested through the backend registry on any machine, with several GPUs.
-    Results of NumPy operations stay on their input's device. :meth:`use` makes a device
-    current (what ``"cuda"`` and ``to_gpu()`` without a device mean); :attr:`transfers`
+    Results of NumPy operations stay on their input's device. :meth:`use_device` makes a device
+    current (what ``"cuda"``, ``to_gpu()`` without a device and array creation mean); :attr:`transfers`
     counts arrays copied onto the pretend devices and :attr:`checks` the availability checks
     (``available()`` calls), so a test can see what a call path costs. Register it inside
     :func:`isolated_backends`.
@@ -187,7 +187,7 @@ class HostGPUBackend(_backend.Backend):
         return out
 
     def device(self, x: Any) -> _backend.Device:
-        return self.get_device(x.device_index)
+        return self.device_at(x.device_index)
 
     def device_count(self) -> int:
         return self.devices
@@ -196,9 +196,9 @@ class HostGPUBackend(_backend.Backend):
         return self.current
 
     @contextlib.contextmanager
-    def use(self, index: int) -> Iterator[None]:
-        """Make pretend device ``index`` current inside a ``with`` block."""
-        saved, self.current = self.current, index
+    def use_device(self, number: int) -> Iterator[None]:
+        """Make pretend device ``number`` current inside a ``with`` block."""
+        saved, self.current = self.current, number
         try:
             yield
         finally:

@@ -139,10 +139,13 @@ class CupyBackend(Backend):
         return cupy is not None and isinstance(x, cupy.ndarray)
 
     def device(self, x: Any) -> Device:
-        return self.get_device(x.device.id)
+        return self.device_at(x.device.id)
 
     def current_device(self) -> int:
         return int(self._require("get_device").cuda.Device().id)
+
+    def use_device(self, number: int) -> Any:
+        return self._require("using_device").cuda.Device(number)
 
     def parse_device(self, obj: Any) -> int | None:
         return obj.id if _is_cupy_device(obj) else None

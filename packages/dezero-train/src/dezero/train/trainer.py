@@ -239,8 +239,9 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
-            while self.epoch < max_epoch and not self.stop_training:
-                self._run_epoch()
+            with backend.using_device(self.device):  # GPU libraries run on the current one
+                while self.epoch < max_epoch and not self.stop_training:
+                    self._run_epoch()
         finally:
             self.progress.close()
         for cb in self.callbacks:
@@ -337,7 +338,7 @@ class Trainer:
         sums: dict[str, Any] = {"loss": 0.0, **dict.fromkeys(self.metrics, 0.0)}
         narrow: dict[str, bool] = {}
         seen = 0
-        with no_grad(), test_mode():
+        with no_grad(), test_mode(), backend.using_device(self.device):
             for x, t in loader:
                 y = self.model(x)
                 n = len(t)
