@@ -238,3 +238,13 @@ def test_using_device_makes_a_gpu_current_for_array_creation(gpus):
     with pytest.raises(ValueError, match="using_device: device 7 does not exist"):
         with using_device(7):
             pass
+
+
+def test_devices_copy_and_pickle_as_themselves(gpus):
+    import copy
+    import pickle
+
+    d = get_device("cuda:1")
+    assert copy.copy(d) is d and copy.deepcopy({"d": d})["d"] is d
+    assert pickle.loads(pickle.dumps(d)) is d
+    assert pickle.loads(pickle.dumps(CPU)) is CPU

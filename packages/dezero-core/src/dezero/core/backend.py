@@ -80,6 +80,17 @@ class Device(str):
     def __repr__(self) -> str:
         return f"Device({str(self)!r})"
 
+    # One object per device: copies are the device itself, and a pickled device is looked
+    # up again by name where it is loaded.
+    def __copy__(self) -> Device:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Device:
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return get_device, (str(self),)
+
 
 class Backend:
     """An array library dezero can compute with.
