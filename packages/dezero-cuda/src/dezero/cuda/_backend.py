@@ -184,6 +184,8 @@ class CupyBackend(Backend):
 
     def device_count(self) -> int:
         """The number of visible CUDA devices; 0 when the GPU is not usable."""
+        if self._ok and sys.modules.get("cupy") is not None:
+            return self._count
         return self._count if self.available()[0] else 0
 
     def from_numpy(self, a: Any, device: Any = None) -> Any:
