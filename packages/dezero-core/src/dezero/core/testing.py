@@ -133,11 +133,11 @@ class HostGPUBackend(_backend.Backend):
     number of the pretend device it is on (``devices`` of them, ``cuda:0`` to
     ``cuda:{devices-1}``), so code that moves data between devices, or checks where data
     lives, can be tested through the backend registry on any machine, with several GPUs.
-    Results of NumPy operations stay on their input's device. :meth:`use_device` makes a device
-    current (what ``"cuda"``, ``to_gpu()`` without a device and array creation mean); :attr:`transfers`
-    counts arrays copied onto the pretend devices and :attr:`checks` the availability checks
-    (``available()`` calls), so a test can see what a call path costs. Register it inside
-    :func:`isolated_backends`.
+    Results of NumPy operations stay on their input's device. :meth:`use_device` makes a
+    device current (what ``"cuda"``, ``to_gpu()`` without a device and array creation
+    mean); :attr:`transfers` counts arrays copied onto the pretend devices and
+    :attr:`checks` the availability checks (``available()`` calls), so a test can see what
+    a call path costs. Register it inside :func:`isolated_backends`.
 
     Example:
         >>> with isolated_backends(HostGPUBackend(devices=2)):
