@@ -33,7 +33,7 @@ def _run(gpu, out, epochs=2, resume=None):
 @pytest.mark.gpu
 def test_gpu_training_matches_cpu_and_resumes_across_devices(tmp_path):
     gpu = _run(True, tmp_path / "gpu")
-    assert gpu.device == "gpu"
+    assert gpu.device == "cuda:0"
     assert backend.backend_of(gpu.model.l0.W.data).is_gpu
     cpu = _run(False, tmp_path / "cpu")
     for g, c in zip(gpu.history, cpu.history):

@@ -17,7 +17,7 @@ def _run(i: int, ns: dict) -> dict:
 
 
 def test_readme_has_its_examples():
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 5
 
 
 def test_tour_first_derivative():
@@ -43,5 +43,10 @@ def test_user_function_example():
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])  # "double backprop works"
 
 
+def test_devices_example():
+    ns = _run(3, {"__name__": "__readme__"})
+    assert ns["w"].tolist() == [0.0, 0.0, 0.0] and type(ns["w"]) is np.ndarray
+
+
 def test_randomness_example():
-    _run(3, {"__name__": "__readme__"})
+    _run(4, {"__name__": "__readme__"})

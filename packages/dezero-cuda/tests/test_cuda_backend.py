@@ -131,7 +131,7 @@ def test_to_gpu_fails_with_clear_reason(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(GPUUnavailableError) as ei:
         v.to_gpu()
     msg = str(ei.value)
-    assert msg.startswith("to_gpu: the GPU is not usable")
+    assert msg.startswith("Variable.to_gpu: the GPU is not usable")
     if SITUATION == "missing":
         assert PIP_HINT in msg
     else:
@@ -249,10 +249,16 @@ def test_as_numpy_accepts_variables_arrays_and_scalars() -> None:
 
 
 @pytest.mark.parametrize(
-    ("spec", "expected"), [(0, 0), (3, 3), (np.int64(2), 2), ("cuda:1", 1), ("gpu:0", 0)]
+    ("spec", "expected"), [(0, 0), (3, 3), (np.int64(2), 2), ("cuda:1", 1)]
 )
 def test_device_id_parses(spec: object, expected: int) -> None:
     assert device_id(spec) == expected
+
+
+def test_device_id_reads_a_core_device() -> None:
+    from dezero.core.backend import Device
+
+    assert device_id(Device(dezero.cuda.backend, 2)) == 2
 
 
 @pytest.mark.parametrize(
@@ -261,6 +267,7 @@ def test_device_id_parses(spec: object, expected: int) -> None:
         (-1, ValueError),
         ("cuda", ValueError),
         ("cpu:0", ValueError),
+        ("gpu:0", ValueError),  # one vocabulary: "cuda:N"
         ("cuda:x", ValueError),
         (True, TypeError),
         (1.0, TypeError),
@@ -332,25 +339,34 @@ class _FakeCupy:
         self.random = Random
 
 
-def test_cupy_seed_applied_at_once_when_cupy_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cupy_seed_applied_at_once_once_dezero_has_started_cuda(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake = _FakeCupy()
     monkeypatch.setitem(sys.modules, "cupy", fake)
     b = CupyBackend()
+    assert b.available()[0]  # dezero starts CUDA
     b.seed(21)
     assert fake.seeds == [21] and b._pending_seed == ()
+    b.available()
     _ = b.xp  # nothing pending: no second seeding
     assert fake.seeds == [21]
 
 
-def test_cupy_seed_waits_until_cupy_is_first_used(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cupy_seed_waits_until_dezero_first_starts_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cupy", None)  # not imported yet
     b = CupyBackend()
     b.seed(4)  # CuPy absent: kept, no error
     assert b._pending_seed == (4,)
     fake = _FakeCupy()
-    monkeypatch.setitem(sys.modules, "cupy", fake)  # imported later (first GPU use)
-    assert b.xp is fake
-    assert fake.seeds == [4] and b._pending_seed == ()
+    monkeypatch.setitem(sys.modules, "cupy", fake)  # imported later, by the user, say
+    b.seed(5)  # CuPy imported but CUDA not started by dezero: still kept, CUDA untouched
+    assert b.xp is fake  # reaching the module is not starting CUDA: no seeding there
+    assert fake.seeds == [] and b._pending_seed == (5,)
+    assert b.available()[0]  # the first start applies it, once
+    assert fake.seeds == [5] and b._pending_seed == ()
+    b.available()
+    assert fake.seeds == [5]
 
 
 def test_cupy_seed_kept_while_no_device_answers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -358,7 +374,7 @@ def test_cupy_seed_kept_while_no_device_answers(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "cupy", fake)
     b = CupyBackend()
     b.seed(9)
-    _ = b.xp
+    assert b.available()[0] is False
     assert fake.seeds == [] and b._pending_seed == (9,)
 
 

@@ -208,10 +208,12 @@ def test_numpy_scalar_constants_meet_gpu_variables() -> None:
     np.testing.assert_allclose(dezero.cuda.as_numpy(x.grad), 2.0**a * np.log(2.0), rtol=1e-5)
 
 
-def test_core_seed_makes_gpu_draws_reproducible() -> None:
-    # One dezero.core.random.seed(n) seeds CuPy's generator too: GPU dropout repeats.
+def test_core_seed_reaches_cupys_global_generator_once_cuda_runs() -> None:
+    # For users' own cupy.random draws: seed(n) seeds CuPy's generator of the current device
+    # (at once here, since dezero has started CUDA; otherwise where it first starts it).
     from dezero.core import random as drandom
 
+    assert dezero.cuda.gpu_enable()
     cp = dezero.cuda.backend.xp
     drandom.seed(123)
     a = dezero.cuda.as_numpy(cp.random.random_sample((64,), dtype=cp.float32))
@@ -222,3 +224,36 @@ def test_core_seed_makes_gpu_draws_reproducible() -> None:
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     assert dezero.cuda.backend._pending_seed == ()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_uniform_draws_on_each_gpu_are_fixed_by_the_framework_state(dtype: Any) -> None:
+    from dezero.core import random as drandom
+
+    for n in range(dezero.cuda.device_count()):
+        drandom.seed(7)
+        u = drandom.uniform((100_000,), dtype, device=f"cuda:{n}")
+        assert dezero.cuda.backend.is_array(u) and u.device.id == n and u.dtype == dtype
+        h = dezero.cuda.as_numpy(u).astype(np.float64)
+        assert h.min() >= 0 and h.max() < 1 and abs(h.mean() - 0.5) < 0.01
+        state = drandom.get_state()
+        v = dezero.cuda.as_numpy(drandom.uniform((1000,), dtype, device=n))
+        drandom.set_state(state)
+        np.testing.assert_array_equal(dezero.cuda.as_numpy(drandom.uniform((1000,), dtype,
+                                                                           device=n)), v)
+        drandom.seed(7)
+        np.testing.assert_array_equal(
+            dezero.cuda.as_numpy(drandom.uniform((100_000,), dtype, device=n)),
+            dezero.cuda.as_numpy(u),
+        )
+
+
+def test_cupy_device_objects_and_names_are_one_vocabulary() -> None:
+    cp = dezero.cuda.backend.xp
+    last = dezero.cuda.device_count() - 1
+    d = dc.backend.get_device(cp.cuda.Device(last))
+    assert d == f"cuda:{last}" and d is dc.backend.get_device(last)
+    x = Variable(_any(3)).to_gpu(d)
+    assert x.data.device.id == last and dc.backend.device_of(x) is d
+    with dezero.cuda.device(last):
+        assert dc.backend.get_device("cuda") is d

@@ -207,3 +207,42 @@ def test_seed_method_restarts_the_order_from_the_new_seed():
     # Independent reference: the order is a permutation drawn from PCG64(7).
     perm = np.random.Generator(np.random.PCG64(7)).permutation(20)
     assert np.array_equal(np.concatenate(got), perm)
+
+
+def test_batches_follow_a_model_onto_gpu_1_checked_once():
+    from dezero.core import Parameter
+    from dezero.core.backend import device_of
+    from dezero.core.testing import HostGPUBackend, isolated_backends
+
+    gpus = HostGPUBackend(devices=2)
+    with isolated_backends(gpus):
+        w = Parameter(np.ones(2)).to_gpu("cuda:1")  # the model lives on the second GPU
+        for loader in (DataLoader(_ids(), 10, seed=0), SeqDataLoader(_ids(), 10)):
+            checks = gpus.checks
+            assert loader.to_gpu(device_of(w)) is loader
+            assert loader.device == "cuda:1"
+            assert repr(loader).endswith("device='cuda:1')")
+            batches = list(loader)
+            assert gpus.checks == checks  # a Device is not checked again, nor is each batch
+            for x, t in batches:
+                assert device_of(x) == device_of(t) == "cuda:1"
+                assert np.asarray(x).tolist() == np.stack([t, 2 * t], axis=1).tolist()
+            assert loader.to_gpu(0).device == "cuda:0"
+            assert gpus.checks == checks + 1  # a name is checked once, at to_gpu()
+            assert device_of(next(iter(loader))[0]) == "cuda:0"
+            assert loader.to_cpu().device == "cpu"
+            assert type(next(iter(loader))[0]) is np.ndarray
+
+
+def test_to_gpu_refuses_bad_devices_and_keeps_its_device():
+    from dezero.core.testing import HostGPUBackend, isolated_backends
+
+    with isolated_backends(HostGPUBackend(devices=2)):
+        loader = DataLoader(_ids(), 10)
+        with pytest.raises(ValueError, match="DataLoader.to_gpu: device 2 does not exist"):
+            loader.to_gpu("cuda:2")
+        with pytest.raises(ValueError, match="DataLoader.to_gpu: device must be .*'gpu'"):
+            loader.to_gpu("gpu")
+        with pytest.raises(ValueError, match="DataLoader.to_gpu: device must be a GPU"):
+            loader.to_gpu("cpu")
+        assert loader.device == "cpu"

@@ -105,7 +105,7 @@ def test_gpu_true_on_this_machine_follows_the_registry(tiny, tmp_path):
 
     ok, reason = backend.gpu_status()
     if ok:  # a usable GPU: gpu=True and "auto" pick it
-        assert _resolve_device(True) == _resolve_device("auto") == "gpu"
+        assert _resolve_device(True) == _resolve_device("auto") == backend.get_device("cuda")
         return
     with pytest.raises(backend.GPUUnavailableError) as info:
         _make(tiny, out=tmp_path, gpu=True)

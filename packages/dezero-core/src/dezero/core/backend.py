@@ -5,12 +5,19 @@ themselves here, either when their package is imported or through the
 ``dezero.backends`` entry-point group, so no other dezero package needs to import
 them. Everything device-specific goes through :func:`get_array_module`,
 :func:`to_device` and the few :class:`Backend` methods below.
+
+Devices are named one way everywhere (arrays, layers, optimizers, loaders, the Trainer):
+``"cpu"``, ``"cuda"`` (the GPU backend's current device), ``"cuda:N"``, an int ``N``, or a
+:class:`Device` that :func:`get_device` or :func:`device_of` returned. :func:`get_device`
+checks a name once; moving arrays to the resulting :class:`Device` checks nothing more.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -19,6 +26,11 @@ import numpy as np
 __all__ = [
     "Backend",
     "NumpyBackend",
+    "Device",
+    "CPU",
+    "get_device",
+    "on_device_of",
+    "using_device",
     "GPUUnavailableError",
     "DeviceMismatchError",
     "register_backend",
@@ -43,11 +55,50 @@ class DeviceMismatchError(ValueError):
     """Raised when one Function is given arrays that live on different devices."""
 
 
+class Device(str):
+    """A place arrays live, by its name in the device vocabulary: ``"cpu"`` or ``"cuda:N"``.
+
+    A ``str``, so it compares equal to its name, prints as it and goes into JSON as it; it
+    also carries the :class:`Backend` that owns it (``backend``) and the device number
+    (``number``, None for the CPU). Get one from :func:`get_device` or :func:`device_of`;
+    :func:`to_device` moves arrays to it without checking the GPU again.
+    """
+
+    backend: Backend
+    number: int | None
+
+    def __new__(cls, backend: Backend, number: int | None = None) -> Device:
+        self = super().__new__(cls, "cpu" if number is None else f"cuda:{number}")
+        self.backend = backend
+        self.number = number
+        return self
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.number is not None
+
+    def __repr__(self) -> str:
+        return f"Device({str(self)!r})"
+
+    # One object per device: copies are the device itself, and a pickled device is looked
+    # up again by name where it is loaded.
+    def __copy__(self) -> Device:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Device:
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return get_device, (str(self),)
+
+
 class Backend:
     """An array library dezero can compute with.
 
     Subclasses set ``name`` (``"numpy"``, ``"cupy"``) and ``xp`` (the module)
-    and override the methods whose spelling differs between libraries.
+    and override the methods whose spelling differs between libraries. A GPU backend
+    (``is_gpu = True``) also says how many devices it has, which one is current, which
+    device an array is on, and how to read its library's own device objects.
     """
 
     name: str = ""
@@ -62,16 +113,46 @@ class Backend:
         """Whether ``x`` is an array (or array scalar) of this library."""
         raise NotImplementedError
 
-    def device(self, x: Any) -> str:
-        """A human-readable device name for the array ``x`` (``"cpu"``, ``"cuda:0"``)."""
-        return "cpu"
+    def device(self, x: Any) -> Device:
+        """The :class:`Device` the array ``x`` is on (``"cpu"``, ``"cuda:0"``...)."""
+        return CPU
+
+    def device_at(self, number: int | None) -> Device:
+        """This backend's :class:`Device` number ``number`` (one object per number, so
+        devices compare by identity too); it checks nothing."""
+        cache = self.__dict__.setdefault("_device_objects", {})
+        d = cache.get(number)
+        if d is None:
+            d = cache[number] = Device(self, number)
+        return d
+
+    def device_count(self) -> int:
+        """How many devices a GPU backend has (0 when unusable); 0 for the host."""
+        return 0
+
+    def current_device(self) -> int:
+        """The number of the device ``"cuda"`` (and ``to_gpu()`` without one) means now."""
+        return 0
+
+    def use_device(self, number: int) -> contextlib.AbstractContextManager[Any]:
+        """A context manager making device ``number`` current (where this library runs its
+        kernels and creates arrays); the default does nothing."""
+        return contextlib.nullcontext()
+
+    def parse_device(self, obj: Any) -> int | None:
+        """The device number of ``obj``, an object of this library naming a device (a
+        ``cupy.cuda.Device``); None when ``obj`` is not one. Only GPU backends override it."""
+        return None
 
     def available(self) -> tuple[bool, str]:
         """``(usable, reason)``: whether arrays can be created now, and why not."""
         return True, ""
 
-    def from_numpy(self, a: np.ndarray, device: Any = None) -> Any:
-        """Copy a host array to this backend (on ``device`` when given)."""
+    def from_numpy(self, a: Any, device: int | None = None) -> Any:
+        """A copy of ``a`` on this backend's device number ``device`` (None: the current one).
+
+        ``a`` is a host array, or an array of this backend on another of its devices.
+        """
         raise NotImplementedError
 
     def to_numpy(self, a: Any) -> np.ndarray:
@@ -82,11 +163,26 @@ class Backend:
         """In place ``a[indices] += values`` with repeated indices accumulated."""
         raise NotImplementedError
 
-    def seed(self, n: int | None) -> None:
-        """Seed this library's own random generator, if it has one (called by
-        :func:`dezero.core.random.seed`); must never raise for want of a device.
+    def uniform(
+        self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any,
+        device: int | None = None,
+    ) -> Any:
+        """Uniform draws in ``[0, 1)`` of a floating ``dtype``, on device number ``device``,
+        determined by ``rng`` (the framework's generator) alone.
 
-        The default does nothing: NumPy arrays draw from core's generator.
+        Used by :func:`dezero.core.random.uniform` (dropout masks). The default draws on
+        the host and copies; a GPU backend draws on its device, from a generator seeded by
+        one number taken from ``rng``, so saving ``rng``'s state saves every draw to come.
+        """
+        return self.from_numpy(_host_uniform(rng, shape, dtype), device)
+
+    def seed(self, n: int | None) -> None:
+        """Seed this library's own global generator, if it has one, for users' code that
+        draws from it directly (called by :func:`dezero.core.random.seed`); must never
+        raise, and never start a device just to seed it.
+
+        The default does nothing. dezero's own draws never use these generators: they come
+        from core's generator through :meth:`uniform`.
         """
 
 
@@ -100,8 +196,14 @@ class NumpyBackend(Backend):
     def is_array(self, x: Any) -> bool:
         return isinstance(x, (np.ndarray, np.generic))
 
-    def from_numpy(self, a: np.ndarray, device: Any = None) -> np.ndarray:
+    def from_numpy(self, a: Any, device: int | None = None) -> np.ndarray:
         return np.asarray(a)
+
+    def uniform(
+        self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any,
+        device: int | None = None,
+    ) -> np.ndarray:
+        return _host_uniform(rng, shape, dtype)
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.asarray(a)
@@ -110,7 +212,20 @@ class NumpyBackend(Backend):
         np.add.at(a, indices, values)
 
 
+def _host_uniform(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"uniform: dtype must be a floating-point type, got {dt}")
+    # Generator.random draws float32 or float64 only; narrower types are rounded from float32.
+    if dt in (np.float32, np.float64):
+        return rng.random(shape, dtype=dt)
+    u = rng.random(shape, dtype=np.float32).astype(dt)
+    return np.minimum(u, np.nextafter(dt.type(1), dt.type(0)), out=u)  # rounding may reach 1
+
+
 _NUMPY = NumpyBackend()
+#: The host: NumPy arrays in main memory.
+CPU: Device = _NUMPY.device_at(None)
 _lock = threading.Lock()
 _backends: dict[str, Backend] = {"numpy": _NUMPY}
 # Array type -> backend, filled lazily: a dict lookup on type(x) is the hot path.
@@ -242,8 +357,11 @@ def get_array_module(x: Any) -> ModuleType:
     return backend_of(data).xp
 
 
-def device_of(x: Any) -> str:
+def device_of(x: Any) -> Device:
+    """The :class:`Device` holding ``x`` (a Variable or an array); the CPU for scalars and None."""
     data = _unwrap(x)
+    if type(data) is np.ndarray:
+        return CPU
     return backend_of(data).device(data)
 
 
@@ -282,6 +400,76 @@ def require_gpu(caller: str = "to_gpu") -> Backend:
     return b
 
 
+_VOCABULARY = "'cpu', 'cuda', 'cuda:N', an int N or a Device"
+
+
+def get_device(device: Any, caller: str = "get_device") -> Device:
+    """The :class:`Device` named by ``device``, checked once.
+
+    ``device`` is ``"cpu"``, ``"cuda"`` (the GPU backend's current device), ``"cuda:N"``,
+    an int ``N`` (GPU ``N``), a :class:`Device` (returned as it is), or the GPU library's
+    own device object (``cupy.cuda.Device``). A GPU name needs a usable GPU backend and
+    an existing device number.
+
+    Raises:
+        GPUUnavailableError: a GPU is named and none is usable (the message says why).
+        ValueError: an unknown name, a negative number, or a device that does not exist.
+        TypeError: ``device`` is of no accepted type (a bool, say).
+    """
+    if type(device) is Device:
+        return device
+    index: int | None
+    if isinstance(device, str):
+        if device == "cpu":
+            return CPU
+        if device == "cuda":
+            b = require_gpu(caller)
+            return b.device_at(b.current_device())
+        head, sep, tail = device.partition(":")
+        if head != "cuda" or not sep or not tail.isdigit():
+            raise ValueError(f"{caller}: device must be {_VOCABULARY}, got {device!r}")
+        index = int(tail)
+    elif isinstance(device, bool):  # bool is an int: refuse it before the int branch
+        raise TypeError(f"{caller}: device must be {_VOCABULARY}, got {device!r}")
+    elif isinstance(device, (int, np.integer)):
+        index = int(device)
+        if index < 0:
+            raise ValueError(
+                f"{caller}: device number must be >= 0, got {index} (use 'cpu' for the host)"
+            )
+    else:
+        gb = _gpu_backend()
+        index = None if gb is None else gb.parse_device(device)
+        if index is None:
+            raise TypeError(
+                f"{caller}: device must be {_VOCABULARY}, got {type(device).__name__}: "
+                f"{device!r}"
+            )
+    b = require_gpu(caller)
+    count = b.device_count()
+    if index >= count:
+        raise ValueError(
+            f"{caller}: device {index} does not exist; {count} GPU device(s) visible "
+            f"(cuda:0..cuda:{count - 1})"
+        )
+    return b.device_at(index)
+
+
+def _put(x: Any, dev: Device) -> Any:
+    """``x`` on ``dev``, copied only when it lives elsewhere; checks nothing."""
+    if x is None:
+        return None
+    if dev.number is None:
+        return to_cpu(x)
+    b = dev.backend
+    src = backend_of(x)
+    if src is b:
+        if b.device(x).number == dev.number:
+            return x
+        return b.from_numpy(x, dev.number)
+    return b.from_numpy(to_cpu(x), dev.number)
+
+
 def to_cpu(x: Any) -> Any:
     """A host (NumPy) copy of array ``x``; NumPy arrays and None pass through."""
     if x is None or type(x) is np.ndarray:
@@ -292,22 +480,41 @@ def to_cpu(x: Any) -> Any:
 
 
 def to_gpu(x: Any, device: Any = None) -> Any:
-    """A GPU copy of array ``x`` (on ``device`` when given); GPU arrays pass through."""
-    b = require_gpu("to_gpu")
-    if x is None:
-        return None
-    src = backend_of(x)
-    if src is b and device is None:
+    """``x`` on GPU ``device`` (any GPU name of :func:`get_device`; None: ``"cuda"``, the
+    current device). An array already there is returned as it is."""
+    dev = get_device("cuda" if device is None else device, "to_gpu")
+    if dev.number is None:
+        raise ValueError(f"to_gpu: device must be a GPU, got {dev!r}; use to_cpu() for the host")
+    return _put(x, dev)
+
+
+def to_device(x: Any, device: Any) -> Any:
+    """``x`` moved to ``device`` (any name :func:`get_device` takes); an array already
+    there is returned as it is. A :class:`Device` is used without checking it again."""
+    dev = device if type(device) is Device else get_device(device, "to_device")
+    return _put(x, dev)
+
+
+def on_device_of(x: Any, like: Any) -> Any:
+    """Array ``x`` put where ``like`` (an array or a Variable) lives: a copy on that
+    backend and device, or ``x`` itself when it is there already.
+
+    Python scalars and None as ``like`` live on the host.
+    """
+    if type(x) is np.ndarray and type(like) is np.ndarray:
         return x
-    return b.from_numpy(to_cpu(x), device)
+    return _put(x, device_of(like))
 
 
-def to_device(x: Any, device: str) -> Any:
-    """Move ``x`` to ``"cpu"`` or ``"gpu"`` (also ``"cuda"``, ``"cuda:N"``)."""
-    if device == "cpu":
-        return to_cpu(x)
-    if device in ("gpu", "cuda"):
-        return to_gpu(x)
-    if isinstance(device, str) and device.startswith("cuda:"):
-        return to_gpu(x, int(device.split(":", 1)[1]))
-    raise ValueError(f"to_device: device must be 'cpu', 'gpu' or 'cuda:N', got {device!r}")
+@contextlib.contextmanager
+def using_device(device: Any) -> Iterator[Device]:
+    """Make ``device`` (any name :func:`get_device` takes) current inside a ``with`` block,
+    so array creation and kernels run there: GPU libraries such as CuPy work on the current
+    device, not on the device of their operands. The CPU makes nothing current. Yields the
+    :class:`Device`."""
+    dev = device if type(device) is Device else get_device(device, "using_device")
+    if dev.number is None:
+        yield dev
+        return
+    with dev.backend.use_device(dev.number):
+        yield dev

@@ -2,8 +2,14 @@
 
 Nothing in dezero draws from NumPy's global generator. Objects that need their own
 stream (a DataLoader's shuffling) own a generator created by :func:`make_generator`;
-everything else draws from the generator returned by :func:`get_generator`. States
-are plain dicts of ints and strings, so they can be stored as JSON, never pickled.
+everything else draws from the generator returned by :func:`get_generator`, on the
+host or, through :func:`uniform`, on any backend's device. States are plain dicts of
+ints and strings, so they can be stored as JSON, never pickled.
+
+Every draw dezero makes on any device is fixed by this one generator: a GPU backend
+seeds its device generator from a number drawn here (see :meth:`Backend.uniform
+<dezero.core.backend.Backend.uniform>`). So :func:`seed` reaches every backend, and
+:func:`get_state` / :func:`set_state` save and restore every backend's draws to come.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import numpy as np
 
 from dezero.core import backend as _backend
 
-__all__ = ["seed", "get_generator", "get_state", "set_state", "make_generator"]
+__all__ = ["seed", "get_generator", "get_state", "set_state", "make_generator", "uniform"]
 
 _generator = np.random.Generator(np.random.PCG64())
 
@@ -23,9 +29,11 @@ _generator = np.random.Generator(np.random.PCG64())
 def seed(n: int | None) -> None:
     """Re-seed the framework's generator (``None`` draws fresh entropy).
 
-    Every registered backend with a generator of its own is seeded too (CuPy's, with
-    dezero-cuda: GPU dropout), and so is any backend registered later, so one ``seed(n)``
-    makes a run reproducible on every device.
+    Draws on every device come from this generator (see :func:`uniform`), so one
+    ``seed(n)`` makes a run reproducible on every device. Each registered backend's own
+    global generator (``cupy.random``'s, with dezero-cuda) is seeded too, for users' code
+    that draws from it directly; a backend registered later is seeded when it registers,
+    and CuPy's only once CUDA has started (seeding never starts it).
     """
     if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0):
         raise ValueError(f"seed: n must be a non-negative int or None, got {n!r}")
@@ -60,3 +68,26 @@ def set_state(state: dict[str, Any], generator: np.random.Generator | None = Non
             f"{str(state)[:80]!r}"
         )
     g.bit_generator.state = copy.deepcopy(state)
+
+
+def uniform(shape: int | tuple[int, ...], dtype: Any = np.float64, device: Any = None) -> Any:
+    """Uniform draws in ``[0, 1)`` from the framework's generator, made on ``device``.
+
+    Args:
+        shape: the shape of the result.
+        dtype: a floating-point dtype.
+        device: where the result lives: any name :func:`dezero.core.backend.get_device`
+            takes (``"cpu"``, ``"cuda:1"``, a Device from ``device_of(x)``); None is the CPU.
+
+    Draws on a GPU are made there (nothing is copied from the host) and, like host draws,
+    depend only on the state of :func:`get_generator`: ``seed(n)`` or ``set_state`` before
+    a run gives the same draws again. They differ from the host's draws for the same state.
+    """
+    if device is None:
+        dev = _backend.CPU
+    elif type(device) is _backend.Device:
+        dev = device
+    else:
+        dev = _backend.get_device(device, "uniform")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return dev.backend.uniform(_generator, shape, dtype, dev.number)

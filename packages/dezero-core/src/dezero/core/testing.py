@@ -7,6 +7,7 @@ The comparisons accept Variables and arrays of any registered backend (compared 
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -128,36 +129,131 @@ def array_equal(a: Any, b: Any) -> bool:
 class HostGPUBackend(_backend.Backend):
     """A pretend GPU for tests: its arrays live in host memory but are their own type.
 
-    Arrays are NumPy arrays viewed as :class:`HostGPUBackend.Array` on device ``cuda:0``,
-    so code that moves data between devices, or checks where data lives, can be tested
-    through the backend registry on any machine. Register it inside
-    :func:`isolated_backends`.
+    Arrays are NumPy arrays viewed as :class:`HostGPUBackend.Array`, each carrying the
+    number of the pretend device it is on (``devices`` of them, ``cuda:0`` to
+    ``cuda:{devices-1}``), so code that moves data between devices, or checks where data
+    lives, can be tested through the backend registry on any machine, with several GPUs.
+    Results of NumPy operations stay on their input's device. :meth:`use_device` makes a
+    device current (what ``"cuda"``, ``to_gpu()`` without a device and array creation
+    mean); :attr:`transfers` counts arrays copied onto the pretend devices and
+    :attr:`checks` the availability checks (``available()`` calls), so a test can see what
+    a call path costs. Register it inside :func:`isolated_backends`.
+
+    Example:
+        >>> with isolated_backends(HostGPUBackend(devices=2)):
+        ...     x = Variable(np.zeros(3)).to_gpu("cuda:1")
+        ...     device_of(x)
+        Device('cuda:1')
     """
 
     name = "host-gpu"
     is_gpu = True
 
     class Array(np.ndarray):
-        """The marker type of this backend's arrays."""
+        """The marker type of this backend's arrays; ``device_index`` is its device."""
+
+        device_index: int
+
+        def __array_finalize__(self, obj: Any) -> None:
+            self.device_index = getattr(obj, "device_index", 0)
+
+        def __array_wrap__(self, obj: Any, context: Any = None, return_scalar: bool = False) -> Any:
+            # Reductions give 0-d arrays on the device, as CuPy's do, not host scalars.
+            return super().__array_wrap__(obj, context, False)
+
+    def __init__(self, devices: int = 1) -> None:
+        if isinstance(devices, bool) or not isinstance(devices, int) or devices < 1:
+            raise ValueError(f"HostGPUBackend: devices must be a positive int, got {devices!r}")
+        self.devices = devices
+        self.current = 0
+        self.transfers = 0
+        self.checks = 0
+        self._xp = _HostGPUModule(self)
+
+    def available(self) -> tuple[bool, str]:
+        self.checks += 1
+        return True, ""
 
     @property
     def xp(self) -> Any:
-        return np
+        return self._xp
 
     def is_array(self, x: Any) -> bool:
         return isinstance(x, HostGPUBackend.Array)
 
-    def device(self, x: Any) -> str:
-        return "cuda:0"
+    def _place(self, a: np.ndarray, index: int | None = None) -> Any:
+        out = a.view(HostGPUBackend.Array)
+        out.device_index = self.current if index is None else index
+        return out
 
-    def from_numpy(self, a: np.ndarray, device: Any = None) -> Any:
-        return np.array(a).view(HostGPUBackend.Array)
+    def device(self, x: Any) -> _backend.Device:
+        return self.device_at(x.device_index)
+
+    def device_count(self) -> int:
+        return self.devices
+
+    def current_device(self) -> int:
+        return self.current
+
+    @contextlib.contextmanager
+    def use_device(self, number: int) -> Iterator[None]:
+        """Make pretend device ``number`` current inside a ``with`` block."""
+        saved, self.current = self.current, number
+        try:
+            yield
+        finally:
+            self.current = saved
+
+    def from_numpy(self, a: Any, device: int | None = None) -> Any:
+        index = self.current if device is None else device
+        if not 0 <= index < self.devices:
+            raise ValueError(f"HostGPUBackend: no device {index} (of {self.devices})")
+        self.transfers += 1
+        return self._place(np.array(a), index)
 
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.array(a).view(np.ndarray)
 
     def scatter_add(self, a: Any, indices: Any, values: Any) -> None:
         np.add.at(a, indices, values)
+
+    def uniform(
+        self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any,
+        device: int | None = None,
+    ) -> Any:
+        # As a real GPU backend does: one number from the framework's generator seeds a
+        # generator "on the device", which makes the draws there.
+        key = int(rng.integers(0, 2**63))
+        local = np.random.Generator(np.random.Philox(key))
+        return self._place(_backend._host_uniform(local, shape, dtype), device)
+
+
+class _HostGPUModule(types.ModuleType):
+    """NumPy as HostGPUBackend's array module: as with CuPy, ``asarray`` of a host array and
+    the creation functions (``zeros``, ``arange``...) give arrays on the current device."""
+
+    _CREATORS = frozenset({"zeros", "ones", "empty", "full", "arange", "eye", "identity",
+                           "linspace"})
+
+    def __init__(self, backend: HostGPUBackend) -> None:
+        super().__init__("dezero.core.testing.host_gpu_numpy")
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(np, name)
+        if name in self._CREATORS:
+            return lambda *a, **k: self._backend._place(np.asarray(attr(*a, **k)))
+        return attr
+
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        if isinstance(a, HostGPUBackend.Array):
+            return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+        return self._backend._place(np.asarray(a, dtype))
+
+    def array(self, a: Any, dtype: Any = None, copy: bool = True) -> Any:
+        if isinstance(a, HostGPUBackend.Array):
+            return a.astype(a.dtype if dtype is None else dtype, copy=copy)
+        return self._backend._place(np.array(a, dtype))
 
 
 @contextlib.contextmanager

@@ -234,14 +234,29 @@ class Variable:
         return self
 
     def to_gpu(self, device: Any = None) -> Variable:
-        """Move ``data`` (and ``grad``) to the GPU, in place; returns self.
+        """Move ``data`` (and ``grad``) to GPU ``device``, in place; returns self.
 
-        Needs the ``dezero-cuda`` plug-in and a usable GPU; otherwise raises
+        ``device`` is ``"cuda"`` (the default: the current GPU), ``"cuda:N"``, an int ``N``
+        or a :class:`~dezero.core.backend.Device`. Needs the ``dezero-cuda`` plug-in and a
+        usable GPU; otherwise raises
         :class:`~dezero.core.backend.GPUUnavailableError` saying which is missing.
         """
-        self.data = _backend.to_gpu(self.data, device)
+        dev = _backend.get_device("cuda" if device is None else device, "Variable.to_gpu")
+        if not dev.is_gpu:
+            raise ValueError(
+                f"Variable.to_gpu: device must be a GPU, got {dev!r}; use to_cpu() for the host"
+            )
+        return self.to_device(dev)
+
+    def to_device(self, device: Any) -> Variable:
+        """Move ``data`` (and ``grad``) to ``device`` (``"cpu"``, ``"cuda:N"``, an int, a
+        Device...), in place; returns self. A Device is used without checking it again."""
+        dev = device if type(device) is _backend.Device else _backend.get_device(
+            device, "Variable.to_device"
+        )
+        self.data = _backend.to_device(self.data, dev)
         if self.grad is not None:
-            self.grad.to_gpu(device)
+            self.grad.to_device(dev)
         return self
 
     # ---- operators ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dezero.core.backend import backend_of, require_gpu, to_cpu, to_gpu
+from dezero.core.backend import CPU, Device, backend_of, get_device, to_cpu, to_device
 from dezero.core.random import get_state, make_generator, set_state
 from dezero.data.dataset import Dataset
 
@@ -55,7 +55,8 @@ class DataLoader:
         drop_last: leave out the last, smaller batch.
         seed: seed of the loader's generator (None: fresh entropy).
 
-    Batches come out as NumPy arrays, or on the GPU after :meth:`to_gpu`.
+    Batches come out as NumPy arrays, or on a GPU after :meth:`to_gpu` (``device`` says
+    where: ``"cpu"`` or ``"cuda:N"``).
     :meth:`state_dict` captures the generator and the position within the epoch, so a
     loader restored with :meth:`load_state_dict` continues with the same remaining batches.
 
@@ -86,7 +87,7 @@ class DataLoader:
         self.dataset = dataset
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.device = "cpu"
+        self.device: Device = CPU
         self._rng = make_generator(seed)
         self._epoch_state: dict[str, Any] | None = None  # generator state when this epoch began
         self._order: np.ndarray | None = None
@@ -138,21 +139,28 @@ class DataLoader:
 
     def _to_device(self, batch: Batch) -> Batch:
         x, t = batch
-        if self.device == "gpu":
-            return to_gpu(x), (None if t is None else to_gpu(t))
+        dev = self.device
+        if dev.number is not None:  # checked once, by to_gpu(): no check per batch
+            return to_device(x, dev), (None if t is None else to_device(t, dev))
         if type(x) is np.ndarray and (t is None or type(t) is np.ndarray):
             return batch
         return to_cpu(x), to_cpu(t)
 
-    def to_gpu(self) -> DataLoader:
-        """Hand out batches on the GPU (via core's backend registry); fails now if there is none."""
-        require_gpu(f"{type(self).__name__}.to_gpu")
-        self.device = "gpu"
+    def to_gpu(self, device: Any = None) -> DataLoader:
+        """Hand out batches on GPU ``device`` (via core's backend registry): ``"cuda"`` (the
+        default: the current GPU), ``"cuda:N"``, an int ``N``, or a Device such as a model
+        parameter's ``device_of(p)``, so the batches follow the model. Fails now, saying
+        why, when there is no usable GPU or no such device."""
+        owner = f"{type(self).__name__}.to_gpu"
+        dev = get_device("cuda" if device is None else device, owner)
+        if not dev.is_gpu:
+            raise ValueError(f"{owner}: device must be a GPU, got {dev!r}; use to_cpu()")
+        self.device = dev
         return self
 
     def to_cpu(self) -> DataLoader:
         """Hand out batches as NumPy arrays (the default)."""
-        self.device = "cpu"
+        self.device = CPU
         return self
 
     def state_dict(self) -> dict[str, Any]:
@@ -220,7 +228,7 @@ class DataLoader:
             f"{type(self).__name__}(dataset={type(self.dataset).__name__}"
             f"(len={len(self.dataset)}), "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
-            f"device={self.device!r})"
+            f"device={str(self.device)!r})"
         )
 
 

@@ -15,15 +15,21 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 _DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}  # DeZero's defaults
 
 
-def _gpu_arg(value: str) -> bool | str:
-    v = value.lower()
-    if v in ("auto",):
+def _gpu_arg(value: str) -> bool | str | int:
+    v = value.strip().lower()
+    if v == "auto":
         return "auto"
-    if v in ("true", "yes", "1", "on"):
+    if v in ("true", "yes", "on"):
         return True
-    if v in ("false", "no", "0", "off"):
+    if v in ("false", "no", "off"):
         return False
-    raise argparse.ArgumentTypeError(f"--gpu takes auto, true or false, not {value!r}")
+    if v in ("cpu", "cuda") or (v.startswith("cuda:") and v[5:].isdigit()):
+        return v
+    if v.isdigit():
+        return int(v)  # a GPU number, as Chainer's --gpu N
+    raise argparse.ArgumentTypeError(
+        f"--gpu takes auto, true, false, cpu, cuda, cuda:N or a GPU number N, not {value!r}"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: sgd/momentum 0.01, adam 0.001)")
     p.add_argument("--gpu", type=_gpu_arg, default="auto",
-                   help="auto (GPU when usable; default), true (GPU or fail), false")
+                   help="auto (GPU when usable; default), true (GPU or fail), false, "
+                   "or a device: cpu, cuda, cuda:N, N")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--data-dir", default=None,

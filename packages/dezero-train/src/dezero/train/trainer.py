@@ -22,9 +22,15 @@ __all__ = ["Trainer"]
 Metric = Callable[[Any, Any], Any]
 
 
-def _resolve_device(gpu: bool | str) -> str:
+_GPU_VALUES = "True, False, 'auto', 'cpu', 'cuda', 'cuda:N', an int N or a Device"
+
+
+def _resolve_device(gpu: Any) -> backend.Device:
+    """The Device ``Trainer(gpu=...)`` names, checked once: False/``"cpu"`` the host,
+    True/``"cuda"`` the current GPU (or an error saying why not), ``"auto"`` the current GPU
+    when one is usable, ``"cuda:N"``/``N``/a Device that GPU."""
     if gpu is False:
-        return "cpu"
+        return backend.CPU
     if gpu is True:
         ok, reason = backend.gpu_status()
         if not ok:
@@ -32,10 +38,16 @@ def _resolve_device(gpu: bool | str) -> str:
                 f"Trainer: gpu=True but the GPU is not usable: {reason}. "
                 f"Pass gpu='auto' (GPU when usable) or gpu=False to train on the CPU."
             )
-        return "gpu"
+        return backend.get_device("cuda", "Trainer")
     if gpu == "auto":
-        return "gpu" if backend.gpu_status()[0] else "cpu"
-    raise ValueError(f"Trainer: gpu must be True, False or 'auto', got {gpu!r}")
+        return backend.get_device("cuda", "Trainer") if backend.gpu_status()[0] else backend.CPU
+    named = isinstance(gpu, str) and (
+        gpu in ("cpu", "cuda") or (gpu.startswith("cuda:") and gpu[5:].isdigit())
+    )
+    number = isinstance(gpu, int) and gpu >= 0  # bools were handled above
+    if not (named or number or isinstance(gpu, backend.Device)):
+        raise ValueError(f"Trainer: gpu must be {_GPU_VALUES}, got {gpu!r}")
+    return backend.get_device(gpu, f"Trainer(gpu={gpu!r})")
 
 
 def _default_metrics() -> dict[str, Metric]:
@@ -102,7 +114,10 @@ class Trainer:
         optimizer: a ``dezero.nn.optimizers`` optimizer; set up on ``model`` if not yet.
         train_loader: a re-iterable loader of ``(x, t)`` batches.
         test_loader: evaluated at each epoch end when given.
-        gpu: ``False`` (CPU), ``True`` (GPU or an error saying why not), ``"auto"``.
+        gpu: ``False`` (CPU), ``True`` (the current GPU, or an error saying why not),
+            ``"auto"`` (the GPU when usable, else the CPU), or a device name:
+            ``"cpu"``, ``"cuda"``, ``"cuda:N"``, an int ``N``, a Device. :attr:`device` is
+            where training runs (``"cpu"``, ``"cuda:0"``...); model and loaders go there.
         out: folder for plots, logs and checkpoints.
         seed: seeds the framework's generator and the loaders (those with ``seed()``).
         metrics: ``{"acc": F.accuracy}`` by default (for batches with targets); a dict
@@ -127,7 +142,7 @@ class Trainer:
         optimizer: Any,
         train_loader: Iterable[Any],
         test_loader: Iterable[Any] | None = None,
-        gpu: bool | str = "auto",
+        gpu: Any = "auto",
         out: str | os.PathLike[str] = "results",
         seed: int | None = None,
         metrics: Mapping[str, Metric] | Sequence[Metric] | None = None,
@@ -175,11 +190,11 @@ class Trainer:
             optimizer.setup(model)
         if seed is not None:
             self.seed(seed)
-        if self.device == "gpu":
-            model.to_gpu()
+        if self.device.is_gpu:
+            model.to_gpu(self.device)
             for loader in (train_loader, test_loader):
                 if loader is not None and hasattr(loader, "to_gpu"):
-                    loader.to_gpu()
+                    loader.to_gpu(self.device)
 
         self.history = History()
         self.max_epoch = 0
@@ -245,8 +260,9 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
-            while self.epoch < max_epoch and not self.stop_training:
-                self._run_epoch()
+            with backend.using_device(self.device):  # GPU libraries run on the current one
+                while self.epoch < max_epoch and not self.stop_training:
+                    self._run_epoch()
         finally:
             self.progress.close()
         for cb in self.callbacks:
@@ -338,7 +354,7 @@ class Trainer:
         Nothing is updated: parameters and gradients stay as they are.
         """
         summary = Summary()
-        with no_grad(), test_mode():
+        with no_grad(), test_mode(), backend.using_device(self.device):
             for batch in loader:
                 x, t = _split_batch(batch)
                 y = self.model(x)

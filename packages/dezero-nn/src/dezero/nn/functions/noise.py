@@ -15,11 +15,8 @@ class Dropout(Function):
         self.ratio = ratio
 
     def forward(self, x: Any) -> Any:
-        b = backend.backend_of(x)
-        if b.name == "numpy":
-            u = random.get_generator().random(x.shape, dtype=x.dtype)
-        else:
-            u = b.xp.random.random_sample(x.shape, dtype=x.dtype)
+        # Drawn on x's own device, from the framework's generator whatever the device.
+        u = random.uniform(x.shape, x.dtype, device=backend.device_of(x))
         # Inverted dropout: keep with probability 1 - ratio, scaled so E[y] = x.
         # In place on a mask of x's dtype: no promotion rule (NumPy's or CuPy's) can widen it.
         mask = (u >= self.ratio).astype(x.dtype)
@@ -35,9 +32,10 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
     """Inverted dropout: in training, zero each element with probability ``dropout_ratio``
     and scale the rest by ``1 / (1 - dropout_ratio)``; in ``test_mode()``, the identity.
 
-    The mask is drawn from :func:`dezero.core.random.get_generator` on the CPU and from
-    the array library's own generator on a GPU; ``dezero.core.seed(n)`` seeds both (on a
-    GPU, the current device's generator), so either is reproducible.
+    The mask is drawn on ``x``'s device by :func:`dezero.core.random.uniform`, so it is
+    fixed by the framework's generator on every device: ``dezero.core.seed(n)``, or
+    restoring :func:`dezero.core.random.get_state`, repeats it (a GPU's masks differ from
+    the CPU's for the same state).
 
     Args:
         x: a floating-point Variable or array.

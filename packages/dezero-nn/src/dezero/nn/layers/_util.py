@@ -33,14 +33,4 @@ def make_weight(initializer: Initializer | None, shape: tuple[int, ...], dtype: 
     """A new weight array, on the device of ``like`` (an input array) when given."""
     init = initializer if initializer is not None else _DEFAULT
     w = init(shape, dtype, fan_in=fan_in, fan_out=fan_out)
-    if like is not None and type(like) is not np.ndarray:
-        w = _backend.backend_of(like).from_numpy(w, getattr(getattr(like, "device", None), "id",
-                                                             None))
-    return w
-
-
-def on_device_of(arr: Any, like: Any) -> Any:
-    if like is None or type(like) is np.ndarray or type(arr) is type(like):
-        return arr
-    return _backend.backend_of(like).from_numpy(_backend.to_cpu(arr),
-                                                getattr(getattr(like, "device", None), "id", None))
+    return w if like is None else _backend.on_device_of(w, like)

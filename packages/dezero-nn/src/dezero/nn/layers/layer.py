@@ -119,23 +119,36 @@ class Layer:
     # ---- devices ---------------------------------------------------------------------
     def to_cpu(self) -> Layer:
         """Move every parameter and state array to host memory, in place; returns self."""
-        for p in self.params():
-            p.to_cpu()
-        for _, layer, s in self._named_states():
-            object.__setattr__(layer, s, _backend.to_cpu(getattr(layer, s)))
-        return self
+        return self.to_device(_backend.CPU)
 
     def to_gpu(self, device: Any = None) -> Layer:
-        """Move every parameter and state array to the GPU, in place; returns self.
+        """Move every parameter and state array to GPU ``device``, in place; returns self.
 
-        Raises :class:`~dezero.core.backend.GPUUnavailableError` (saying what is missing)
-        when no GPU backend is usable.
+        ``device`` is ``"cuda"`` (the default: the current GPU), ``"cuda:N"``, an int ``N``
+        or a :class:`~dezero.core.backend.Device`. Raises
+        :class:`~dezero.core.backend.GPUUnavailableError` (saying what is missing) when no
+        GPU backend is usable.
         """
-        _backend.require_gpu(f"{type(self).__name__}.to_gpu")
+        dev = _backend.get_device(
+            "cuda" if device is None else device, f"{type(self).__name__}.to_gpu"
+        )
+        if not dev.is_gpu:
+            raise ValueError(
+                f"{type(self).__name__}.to_gpu: device must be a GPU, got {dev!r}; use "
+                f"to_cpu() for the host"
+            )
+        return self.to_device(dev)
+
+    def to_device(self, device: Any) -> Layer:
+        """Move every parameter and state array to ``device`` (``"cpu"``, ``"cuda:N"``, an
+        int, a Device...), in place; returns self. The device is checked once, here."""
+        dev = device if type(device) is _backend.Device else _backend.get_device(
+            device, f"{type(self).__name__}.to_device"
+        )
         for p in self.params():
-            p.to_gpu(device)
+            p.to_device(dev)
         for _, layer, s in self._named_states():
-            object.__setattr__(layer, s, _backend.to_gpu(getattr(layer, s), device))
+            object.__setattr__(layer, s, _backend.to_device(getattr(layer, s), dev))
         return self
 
     # ---- state -----------------------------------------------------------------------
@@ -208,11 +221,7 @@ class Layer:
         # Everything checked: now apply (device copies may still fail, so build them first).
         placed = []
         for kind, obj, arr, ref in plan:
-            # type(), not isinstance(): a plug-in's array type may subclass numpy.ndarray.
-            if ref is not None and type(ref) is not np.ndarray:
-                b = _backend.backend_of(ref)
-                arr = b.from_numpy(arr, _gpu_device_id(ref))
-            placed.append((kind, obj, arr))
+            placed.append((kind, obj, arr if ref is None else _backend.on_device_of(arr, ref)))
         for kind, obj, arr in placed:
             if kind == "param":
                 obj.data = arr
@@ -237,8 +246,3 @@ class Layer:
             f"  ({n}): " + repr(self.__dict__[n]).replace("\n", "\n  ") for n in subs
         )
         return f"{type(self).__name__}(\n{body}\n)"
-
-
-def _gpu_device_id(ref: Any) -> Any:
-    dev = getattr(ref, "device", None)
-    return getattr(dev, "id", None)

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from dezero.core import Parameter, Variable
+from dezero.core import backend as _backend
 from dezero.nn import functions as F
 from dezero.nn.initializers import Initializer
-from dezero.nn.layers._util import check_size, make_weight, on_device_of
+from dezero.nn.layers._util import check_size, make_weight
 from dezero.nn.layers.layer import Layer
 
 __all__ = ["Linear"]
@@ -56,7 +57,7 @@ class Linear(Layer):
             self.in_size = int(data.shape[-1])
             self._init_W(like=data)
             if self.b is not None:
-                self.b.data = on_device_of(self.b.data, data)
+                self.b.data = _backend.on_device_of(self.b.data, data)
         return F.linear(x, self.W, self.b)
 
     def __repr__(self) -> str:

@@ -39,32 +39,13 @@ def check_unit_interval(owner: str, what: str, v: Any) -> float:
     return float(v)
 
 
-def _like(value: Any, ref: Any) -> Any:
-    """A copy of state array ``value`` on the backend and device of parameter data ``ref``."""
-    if type(ref) is np.ndarray:
-        return np.array(_backend.to_cpu(value), copy=True)
-    dev = getattr(getattr(ref, "device", None), "id", None)
-    return _backend.backend_of(ref).from_numpy(np.asarray(_backend.to_cpu(value)), dev)
-
-
-def _follow_param(state: dict[str, Any], ref: Any) -> None:
-    """Move ``state``'s arrays to where the parameter now lives (after ``to_gpu``/``to_cpu``).
-
-    The model may move between devices after updates have begun; the moments must follow
-    or the next update would mix, say, NumPy and CuPy arrays. 0-d step counters are host
-    bookkeeping and stay put. The check is a type comparison per array, so a model that
-    stays put pays next to nothing.
-    """
-    ref_type = type(ref)
+def _follow_param(state: dict[str, Any], dev: _backend.Device) -> None:
+    """Move ``state``'s arrays to ``dev``, where the parameter now lives (after
+    ``to_gpu``/``to_cpu``): the next update would otherwise mix devices. 0-d step counters
+    are host bookkeeping and stay put."""
     for k, v in state.items():
-        if getattr(v, "ndim", 0) == 0:
-            continue
-        if type(v) is not ref_type:
-            state[k] = _like(v, ref)
-        elif ref_type is not np.ndarray:
-            b = _backend.backend_of(ref)
-            if b.device(v) != b.device(ref):  # same library, another GPU
-                state[k] = _like(v, ref)
+        if getattr(v, "ndim", 0) != 0:
+            state[k] = _backend.to_device(v, dev)
 
 
 class Optimizer:
@@ -77,7 +58,9 @@ class Optimizer:
 
     Parameters whose ``grad`` is None are skipped (frozen or unused this step).
     State arrays follow their parameter when the model moves to another device between
-    updates: each is moved before the parameter's next update.
+    updates (another GPU included): each is moved before the parameter's next update. The
+    optimizer remembers each parameter's device, so a model that stays put costs one
+    device lookup per parameter and update, and no copy.
     Hooks run before the update, in the order added, on the list of
     ``(name, param)`` pairs that have a gradient; they may replace ``param.grad``
     (or set it to None to skip the parameter).
@@ -91,6 +74,9 @@ class Optimizer:
         self.hooks: list[Hook] = []
         self.state: dict[str, dict[str, Any]] = {}
         self.t = 0  # number of update() calls
+        # The device each parameter's state was last used on (not saved: state_dict() holds
+        # host copies, and load_state_dict() places them by the parameter).
+        self._state_device: dict[str, _backend.Device] = {}
 
     def setup(self, target: Any) -> Optimizer:
         """Attach to ``target`` (a Layer or Model); returns self for chaining."""
@@ -123,8 +109,11 @@ class Optimizer:
             st = self.state.get(name)
             if st is None:
                 st = self.state[name] = {}
-            elif st:
-                _follow_param(st, p.data)
+            dev = _backend.device_of(p.data)
+            if self._state_device.get(name) != dev:
+                if st:
+                    _follow_param(st, dev)
+                self._state_device[name] = dev
             self.update_one(name, p, st)
 
     def update_one(self, name: str, param: Parameter, state: dict[str, Any]) -> None:
@@ -178,14 +167,13 @@ class Optimizer:
                         f"{cls}.load_state_dict: shape mismatch for {key!r}: parameter "
                         f"{pname!r} is {tuple(p.data.shape)}, the state has {value.shape}"
                     )
-                if type(p.data) is not np.ndarray:  # a plug-in array may subclass ndarray
-                    dev = getattr(getattr(p.data, "device", None), "id", None)
-                    value = _backend.backend_of(p.data).from_numpy(value, dev)
+                value = _backend.on_device_of(value, p.data)
             new_state.setdefault(pname, {})[k] = value
         self.t = int(np.asarray(state["t"]))
         for h, v in hyper.items():
             setattr(self, h, v)
         self.state = new_state
+        self._state_device = {}  # placed by parameter above, or moved at the next update
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyper_names)
