@@ -37,6 +37,8 @@ class ConversionContext:
         self._names: set[str] = set()
         self._counts: dict[str, int] = {}
         self._batched: dict[int, bool] = {}
+        self._dependent: dict[int, bool] = {}
+        self._force_batched = False
         self._batch_dim: str | None = None
         self.function: Any = None  # the Function being converted (names its nodes)
         self._inputs_by_data: dict[int, str] = {}  # id(array) -> graph input name
@@ -107,8 +109,21 @@ class ConversionContext:
         """Whether axis 0 of ``v`` is the (symbolic) batch axis."""
         return self._batched.get(id(v), False)
 
-    def _mark(self, v: Variable, batched: bool) -> None:
+    def depends_on_input(self, v: Variable) -> bool:
+        """Whether ``v`` is computed from the graph's inputs (its size may follow the batch)."""
+        return self._dependent.get(id(v), False)
+
+    def mark_batched_output(self) -> None:
+        """Declare that axis 0 of the current Function's outputs is the batch axis.
+
+        For converters that make the batch axis from something else (``broadcast_to``
+        of a parameter to ``(N, ...)`` with a shape read from the input).
+        """
+        self._force_batched = True
+
+    def _mark(self, v: Variable, batched: bool, dependent: bool) -> None:
         self._batched[id(v)] = batched
+        self._dependent[id(v)] = dependent
 
     def shape_tensor(self, shape: Sequence[int], batched: bool) -> str:
         """An int64 shape tensor; with ``batched``, axis 0 is read from the input at run time."""
@@ -121,17 +136,23 @@ class ConversionContext:
             return dim
         return self.node("Concat", [dim, self.int64s(shape[1:])], axis=0)
 
-    def reshape(self, x: str, shape: Sequence[int], x_batched: bool) -> str:
-        """``x`` reshaped to the static ``shape`` recorded at export, batch axis kept symbolic."""
+    def reshape(self, x: str, shape: Sequence[int], v: Variable) -> str:
+        """``x`` (the value of ``v``) reshaped to the static ``shape`` recorded at export.
+
+        With a dynamic batch, a leading dimension equal to the batch size stays symbolic.
+        """
         target = [int(s) for s in shape]
-        if x_batched and self.dynamic_batch:
+        if self.dynamic_batch and self.depends_on_input(v):
             if target and target[0] == self.batch_size:
-                target[0] = 0  # ONNX: copy axis 0 of the input
+                if self.is_batched(v):
+                    target[0] = 0  # ONNX: copy axis 0 of the input
+                else:  # e.g. (N*T, D) back to (N, T, D): read N from the graph's input
+                    return self.node("Reshape", [x, self.shape_tensor(target, True)])
             elif -1 in target:
                 pass
             elif len(target) == 1:
                 target = [-1]
-            else:
+            elif self.is_batched(v):
                 raise ConversionError(
                     f"{self._where()}: a reshape to {tuple(shape)} moves the batch axis "
                     f"(batch size {self.batch_size}); export with dynamic_batch=False"

@@ -266,7 +266,7 @@ def _build_graph(
     for v, a, n in zip(xs, arrays, in_names):
         names[id(v)] = n
         by_data[id(a)] = n
-        ctx._mark(v, a.ndim >= 1)
+        ctx._mark(v, a.ndim >= 1, True)
     input_array_ids = set(by_data)
     ctx._inputs_by_data = by_data
 
@@ -287,6 +287,7 @@ def _build_graph(
 
     for f in functions:
         ctx.function = f
+        ctx._force_batched = False
         flowing = [v for v in f.inputs if v.creator is not None or id(v) in names]
         ref = flowing[0].data.dtype if flowing else None
         in_vals = [names[id(v)] if id(v) in names else leaf(v, f, ref) for v in f.inputs]
@@ -297,9 +298,10 @@ def _build_graph(
                 f"export: the converter of {type(f).__name__} returned {len(results)} "
                 f"value name(s) for {len(f.outputs)} output(s)"
             )
-        batched_in = any(ctx.is_batched(v) for v in f.inputs) or any(
-            id(a) in input_array_ids for a in vars(f).values()
-        )
+        uses_input = any(id(a) in input_array_ids for a in vars(f).values())
+        batched_in = uses_input or ctx._force_batched or any(
+            ctx.is_batched(v) for v in f.inputs)
+        dependent = uses_input or any(ctx.depends_on_input(v) for v in f.inputs)
         for ref_, n in zip(f.outputs, results):
             o = ref_()
             if o is None:
@@ -309,7 +311,7 @@ def _build_graph(
                     f"export: the converter of {type(f).__name__} returned {n!r}, not a value name"
                 )
             names[id(o)] = n
-            ctx._mark(o, batched_in and o.ndim >= 1 and o.shape[0] == batch)
+            ctx._mark(o, batched_in and o.ndim >= 1 and o.shape[0] == batch, dependent)
     ctx.function = None
 
     outputs = []

@@ -38,7 +38,7 @@ def _cast(ctx: _Ctx, f: Any, x: str) -> str:
 # ---------------------------------------------------------------------------- shapes
 @register(shape.Reshape)
 def _reshape(ctx: _Ctx, f: Any, x: str) -> str:
-    return ctx.reshape(x, f.shape, ctx.is_batched(f.inputs[0]))
+    return ctx.reshape(x, f.shape, f.inputs[0])
 
 
 @register(shape.Transpose)
@@ -51,30 +51,30 @@ def _transpose(ctx: _Ctx, f: Any, x: str) -> str:
 @register(shape.BroadcastTo)
 def _broadcast_to(ctx: _Ctx, f: Any, x: str) -> str:
     out = tuple(f.shape)
-    batched = (
-        ctx.is_batched(f.inputs[0]) and len(out) == f.inputs[0].ndim
-        and len(out) > 0 and out[0] == ctx.batch_size
-    )
+    # A leading dimension equal to the batch size is taken to be the batch (the shape was
+    # most likely read from the input), so it follows the batch at run time.
+    batched = ctx.dynamic_batch and len(out) > 0 and out[0] == ctx.batch_size
+    if batched:
+        ctx.mark_batched_output()
     return ctx.node("Expand", [x, ctx.shape_tensor(out, batched)])
 
 
-def _sum_to(ctx: _Ctx, x: str, in_shape: tuple[int, ...], shape: tuple[int, ...],
-            x_batched: bool) -> str:
+def _sum_to(ctx: _Ctx, x: str, v: Any, shape: tuple[int, ...]) -> str:
+    in_shape = tuple(v.shape)
     lead = len(in_shape) - len(shape)
     axes = list(range(lead)) + [
         lead + i for i, s in enumerate(shape) if s == 1 and in_shape[lead + i] != 1
     ]
     y = ctx.reduce("ReduceSum", x, axes, keepdims=True) if axes else x
     if lead:
-        kept_batch = x_batched and 0 not in axes
-        y = ctx.reshape(y, shape, kept_batch)
+        y = ctx.reshape(y, shape, v) if 0 not in axes else ctx.node(
+            "Reshape", [y, ctx.int64s(shape)])
     return y
 
 
 @register(shape.SumTo)
 def _sum_to_conv(ctx: _Ctx, f: Any, x: str) -> str:
-    v = f.inputs[0]
-    return _sum_to(ctx, x, tuple(v.shape), tuple(f.shape), ctx.is_batched(v))
+    return _sum_to(ctx, x, f.inputs[0], tuple(f.shape))
 
 
 @register(shape.GetItem)
