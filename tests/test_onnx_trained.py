@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 
-import numpy as np
 import onnxruntime as ort
 from _workspace import root_config
 

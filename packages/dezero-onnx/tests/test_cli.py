@@ -8,7 +8,7 @@ import pytest
 
 from dezero.core import Variable, test_mode
 from dezero.nn import functions as F
-from dezero.nn.models import MLP, ResNet18, VGG16
+from dezero.nn.models import MLP, VGG16, ResNet18
 from dezero.onnx import cli
 
 

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 from dezero.core import Variable, backend
-
 from dezero.onnx.errors import ConversionError
+from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 __all__ = ["ConversionContext", "ConversionError"]
 

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
-from onnx import helper
 
+import onnx
 from dezero.core import Function, Parameter, Variable, backend, test_mode, using_config
 from dezero.core.files import atomic_write
 from dezero.onnx import converters as _builtin  # noqa: F401  (registers the built-in converters)
@@ -18,6 +17,7 @@ from dezero.onnx.__about__ import __version__
 from dezero.onnx.context import ConversionContext
 from dezero.onnx.errors import ConversionError, ExportError, UnsupportedFunctionError
 from dezero.onnx.registry import get_converter
+from onnx import helper
 
 __all__ = ["export", "MIN_OPSET"]
 

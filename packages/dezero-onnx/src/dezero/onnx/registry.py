@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from dezero.core import Function
-
-if TYPE_CHECKING:
-    from dezero.onnx.context import ConversionContext
 
 __all__ = ["Converter", "register", "unregister", "get_converter", "registered"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from dezero.core.ops import arithmetic, elementwise, linalg, reduction, shape
 from dezero.onnx.context import INT64_MAX, INT64_MIN, ConversionContext
 from dezero.onnx.errors import ConversionError
