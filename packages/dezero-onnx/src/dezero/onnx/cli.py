@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -52,7 +53,7 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
         raise CLIError(f"the weight file {path} does not exist")
     if path.suffix == ".safetensors":
         try:
-            from safetensors.numpy import load_file
+            load_file = importlib.import_module("safetensors.numpy").load_file
         except ImportError:
             raise CLIError(
                 f"{path} is a .safetensors file; reading it needs the safetensors package "

@@ -127,7 +127,7 @@ class ConversionContext:
     def shape_tensor(self, shape: Sequence[int], batched: bool) -> str:
         """An int64 shape tensor; with ``batched``, axis 0 is read from the input at run time."""
         shape = [int(s) for s in shape]
-        if not (batched and self.dynamic_batch and shape):
+        if not (batched and self.dynamic_batch and shape) or self._batch_source is None:
             return self.int64s(shape)
         dim = self.node("Gather", [self.node("Shape", [self._batch_source]), self.int64s([0])],
                         axis=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -228,7 +228,11 @@ def export(
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
         raise ConversionError(f"export: the ONNX model failed onnx.checker: {e}") from e
     data = onnx_model.SerializeToString()
-    return atomic_write(path, lambda f: f.write(data))
+
+    def write(f: IO[bytes]) -> None:
+        f.write(data)
+
+    return atomic_write(path, write)
 
 
 def _build_graph(
@@ -250,9 +254,9 @@ def _build_graph(
             f"  {cls.__module__}.{cls.__qualname__}: {locator.describe(f)}"
             for cls, f in missing.items()
         ]
-        names = ", ".join(cls.__name__ for cls in missing)
+        classes = ", ".join(cls.__name__ for cls in missing)
         raise UnsupportedFunctionError(
-            f"export: no ONNX converter for Function {names}; nothing was written.\n"
+            f"export: no ONNX converter for Function {classes}; nothing was written.\n"
             + "\n".join(lines)
             + "\nRegister one with dezero.onnx.register(FunctionClass, converter) "
             "(see dezero-onnx's README)."
