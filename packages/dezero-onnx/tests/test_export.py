@@ -349,3 +349,11 @@ def test_bad_names_are_refused(tmp_path):
     with pytest.raises(TypeError, match="example_input"):
         dezero.onnx.export(MLP((3,)), "text", tmp_path / "m.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_float64_model(tmp_path):
+    model = Sequential(L.Linear(6, dtype=np.float64), F.gelu, L.Linear(2, dtype=np.float64))
+    x = _rng(0).standard_normal((3, 4))
+    path = _check(model, x, _rng(1).standard_normal((5, 4)), tmp_path)
+    inp = onnx.load(str(path)).graph.input[0]
+    assert inp.type.tensor_type.elem_type == onnx.TensorProto.DOUBLE

@@ -119,19 +119,20 @@ def _check_2d(f: Any) -> None:
 def _conv2d(ctx: _Ctx, f: Any, x: str, W: str, b: str | None = None) -> str:
     _check_2d(f)
     kh, kw = f.inputs[1].shape[2:]
-    ph, pw = _pair(f.pad)
+    ph, pw = _pair(_attr(f, "pad", "pd"))
     return ctx.node("Conv", [x, W] + ([b] if b else []), kernel_shape=[int(kh), int(kw)],
-                    strides=_pair(f.stride), pads=[ph, pw, ph, pw])
+                    strides=_pair(_attr(f, "stride", "st")), pads=[ph, pw, ph, pw])
 
 
 @register(conv.Deconv2d)
 def _deconv2d(ctx: _Ctx, f: Any, x: str, W: str, b: str | None = None) -> str:
     _check_2d(f)
     kh, kw = (int(k) for k in f.inputs[1].shape[2:])
-    sy, sx = _pair(f.stride)
-    ph, pw = _pair(f.pad)
+    sy, sx = _pair(_attr(f, "stride", "st"))
+    ph, pw = _pair(_attr(f, "pad", "pd"))
     h, w = f.inputs[0].shape[2:]
-    oh, ow = _pair(f.outsize)
+    y = f.outputs[0]()
+    oh, ow = (int(s) for s in y.shape[2:]) if y is not None else _pair(_attr(f, "outsize"))
     # ONNX: out = s * (in - 1) + output_padding + k - 2 p, so the extra rows are padding.
     extra = [oh - conv.get_deconv_outsize(h, kh, sy, ph),
              ow - conv.get_deconv_outsize(w, kw, sx, pw)]
