@@ -121,3 +121,30 @@ def test_register_checks_its_arguments():
         dezero.onnx.register(int, lambda ctx, f, x: x)
     with pytest.raises(TypeError, match="callable"):
         dezero.onnx.register(Swish, "not a function")
+
+
+def test_a_failing_converter_is_reported_with_its_place(tmp_path):
+    def broken(ctx, f, x):
+        raise KeyError("oops")
+
+    dezero.onnx.register(Swish, broken)
+    try:
+        with pytest.raises(dezero.onnx.ConversionError,
+                           match=r"converter of Swish failed, after layer 'l0'.*KeyError"):
+            dezero.onnx.export(Net(), _x(3), tmp_path / "net.onnx")
+    finally:
+        dezero.onnx.unregister(Swish)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reshape_that_moves_the_batch_axis_is_refused(tmp_path):
+    # (N, 4) -> (2, 2N): the batch no longer leads, so no symbolic shape can express it.
+    model = Sequential(lambda x: F.reshape(x, (2, x.shape[0] * 2)))
+    with pytest.raises(dezero.onnx.ConversionError, match=r"dynamic_batch=False.*Reshape"):
+        dezero.onnx.export(model, np.zeros((3, 4), np.float32), tmp_path / "r.onnx")
+    path = dezero.onnx.export(model, np.zeros((3, 4), np.float32), tmp_path / "r.onnx",
+                              dynamic_batch=False)
+    x = _x(3, seed=4)[:, :4]
+    (got,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})
+    np.testing.assert_array_equal(got, x.reshape(2, 6))

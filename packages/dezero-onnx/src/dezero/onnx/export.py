@@ -295,7 +295,15 @@ def _build_graph(
         flowing = [v for v in f.inputs if v.creator is not None or id(v) in names]
         ref = flowing[0].data.dtype if flowing else None
         in_vals = [names[id(v)] if id(v) in names else leaf(v, f, ref) for v in f.inputs]
-        result = get_converter(type(f))(ctx, f, *in_vals)  # type: ignore[misc]
+        try:
+            result = get_converter(type(f))(ctx, f, *in_vals)  # type: ignore[misc]
+        except ExportError as e:
+            raise type(e)(f"{e} ({locator.describe(f)})") from e
+        except Exception as e:
+            raise ConversionError(
+                f"export: the converter of {type(f).__name__} failed, "
+                f"{locator.describe(f)}: {type(e).__name__}: {e}"
+            ) from e
         results = result if isinstance(result, (list, tuple)) else [result]
         if len(results) != len(f.outputs):
             raise ConversionError(
