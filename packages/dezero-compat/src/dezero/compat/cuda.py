@@ -1,6 +1,6 @@
 """DeZero's ``dezero.cuda``: ``gpu_enable``, ``get_array_module``, ``as_numpy``, ``as_cupy``.
 
-``gpu_enable`` is a bool, as in DeZero, fixed at import. Unlike DeZero's (true whenever
+``gpu_enable`` is a bool, as in DeZero, fixed when first read. Unlike DeZero's (true whenever
 CuPy imports), it is true only when a CUDA device answers, so ``if gpu_enable:
 model.to_gpu()`` does not crash on a machine with CuPy and no GPU. Without dezero-cuda
 installed (``pip install "dezero-compat[cuda12]"``) it is False and the GPU calls say
@@ -19,13 +19,23 @@ from dezero.core.backend import get_array_module
 __all__ = ["gpu_enable", "get_array_module", "as_numpy", "as_cupy", "cupy"]
 
 try:
-    import dezero.cuda as _cuda  # noqa: I001  (the optional plug-in)
+    import dezero.cuda as _cuda  # noqa: I001  (the optional plug-in; CuPy loads lazily)
 except ImportError:  # dezero-cuda not installed
     _cuda = None
 
-gpu_enable: bool = bool(_cuda is not None and _cuda.gpu_enable())
-#: The CuPy module when a GPU is usable, else None (DeZero's ``dezero.cuda.cupy``).
-cupy: Any = _cuda.backend.xp if gpu_enable and _cuda is not None else None
+
+def __getattr__(name: str) -> Any:
+    # Asked on first use and then kept (a module attribute, as DeZero's): looking for a
+    # device imports CuPy, which takes seconds, so `import dezero.compat` does not.
+    if name == "gpu_enable":
+        value: Any = bool(_cuda is not None and _cuda.gpu_enable())
+    elif name == "cupy":
+        # The CuPy module when a GPU is usable, else None (DeZero's dezero.cuda.cupy).
+        value = _cuda.backend.xp if __getattr__("gpu_enable") and _cuda is not None else None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def as_numpy(x: Any) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dezero.compat._random import GlobalRandn
+from dezero.compat._draws import GlobalRandn
 from dezero.compat.core import Parameter, _adopt
 from dezero.nn import functions as _F
 from dezero.nn import io as _io
