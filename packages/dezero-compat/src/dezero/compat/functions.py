@@ -106,13 +106,10 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Any:
 
 # ---------------------------------------------------------------- the book's *_simple versions
 def linear_simple(x: Any, W: Any, b: Any = None) -> Any:
-    """``x @ W + b`` from two separate functions (the product is freed once used)."""
+    """``x @ W + b`` from two separate functions (the book frees the product's data once
+    used; here it is kept, because the native addition's gradient reads its shape)."""
     t = matmul(x, W)
-    if b is None:
-        return t
-    y = t + b
-    t.data = None  # the book's memory saving: the product is not needed for backward
-    return y
+    return t if b is None else t + b
 
 
 def sigmoid_simple(x: Any) -> Any:

@@ -1,5 +1,6 @@
 """DeZero's ``dezero.functions_conv``: convolution and pooling, plus the book's simple
-versions built from ``im2col`` and ``linear``."""
+versions built from ``im2col`` and ``linear``. ``pooling`` with padding pads with zeros,
+as DeZero's does."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ conv2d = _compat(_F.conv2d)
 deconv2d = _compat(_F.deconv2d)
 im2col = _compat(_F.im2col)
 col2im = _compat(_F.col2im)
-pooling = _compat(_F.pooling)
+_pooling = _compat(_F.pooling)
 average_pooling = _compat(_F.average_pooling)
 _linear = _compat(_F.linear)
 
@@ -51,3 +52,11 @@ def pooling_simple(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> A
     oh, ow = get_conv_outsize(h, kh, sh, ph), get_conv_outsize(w, kw, sw, pw)
     col = im2col(x, (kh, kw), stride, pad, to_matrix=True).reshape(-1, kh * kw)
     return col.max(axis=1).reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
+
+
+def pooling(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> Any:
+    """Max pooling, DeZero's meaning: padding counts as zeros (the native ``pooling``
+    pads with -inf, as PyTorch, so a window of negative values never returns 0)."""
+    if _pair(pad) == (0, 0):
+        return _pooling(x, kernel_size, stride, pad)
+    return pooling_simple(x, kernel_size, stride, pad)

@@ -35,13 +35,14 @@ _F_SAME = {
     "sum_to", "broadcast_to", "matmul", "linear", "transpose", "get_item", "sigmoid", "relu",
     "softmax", "log_softmax", "leaky_relu", "mean_squared_error", "softmax_cross_entropy",
     "sigmoid_cross_entropy", "accuracy", "embed_id", "max", "min", "clip", "conv2d",
-    "deconv2d", "im2col", "col2im", "pooling", "average_pooling", "average",
+    "deconv2d", "im2col", "col2im", "average_pooling", "average",
     "add", "sub", "mul", "div", "neg", "pow",
 }
 _F_COMPAT = {
     "binary_cross_entropy": "DeZero clips p to [1e-15, 0.999] first",
     "dropout": "DeZero's mask comes from NumPy's global generator",
     "batch_nrom": "DeZero's spelling of batch_norm",
+    "pooling": "DeZero's max pooling pads with zeros",
     "mean": "the book's alias of average",
     "rsub": "DeZero's reflected subtraction", "rdiv": "DeZero's reflected division",
 }
@@ -66,8 +67,8 @@ _TABLE: dict[str, tuple[str, dict[str, str | None]]] = {
         **{n: None for n in _F_SAME}, **_F_COMPAT,
     }),
     "functions_conv": ("dezero.nn.functions", {
-        n: None for n in ("conv2d", "deconv2d", "im2col", "col2im", "pooling", "average_pooling")
-    }),
+        n: None for n in ("conv2d", "deconv2d", "im2col", "col2im", "average_pooling")
+    } | {"pooling": "DeZero's max pooling pads with zeros"}),
     "layers": ("dezero.nn.layers", {
         "Linear": None, "Conv2d": None, "Deconv2d": None, "RNN": None, "LSTM": None,
         "Layer": "DeZero's weight files name parameters l0/W",
