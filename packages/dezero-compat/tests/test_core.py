@@ -49,7 +49,8 @@ def test_native_variables_are_variables():
     (lambda a, b: a * b, lambda a, b: a * b), (lambda a, b: a / b, lambda a, b: a / b),
     (lambda a, b: 2.0 - a, lambda a, b: 2.0 - a), (lambda a, b: 3.0 / a, lambda a, b: 3.0 / a),
     (lambda a, b: a ** 3, lambda a, b: a ** 3), (lambda a, b: -a, lambda a, b: -a),
-    (lambda a, b: C.rsub(a, b), lambda a, b: b - a), (lambda a, b: C.rdiv(a, b), lambda a, b: b / a),
+    (lambda a, b: C.rsub(a, b), lambda a, b: b - a),
+    (lambda a, b: C.rdiv(a, b), lambda a, b: b / a),
     (lambda a, b: C.pow(a, 2), lambda a, b: a ** 2), (lambda a, b: C.neg(a), lambda a, b: -a),
 ])
 def test_operators_give_variables_of_this_package(op, ref):

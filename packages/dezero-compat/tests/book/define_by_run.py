@@ -62,9 +62,9 @@ def matyas(x, y):
 
 
 def goldstein(x, y):
-    z = (1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)) * \
-        (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2))
-    return z
+    a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)
+    b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2)
+    return a * b
 
 
 for f in (sphere, matyas, goldstein):
@@ -107,6 +107,7 @@ y.backward()
 print("existing grad", x.grad)
 
 x = np.random.RandomState(2).randn(3, 2)
-print("gradient_check", gradient_check(F.tanh, x), gradient_check(F.sigmoid, x.astype(np.float32)))
+print("gradient_check", gradient_check(F.tanh, x),
+      gradient_check(F.sigmoid, x.astype(np.float32)))
 print("allclose broadcasts", array_allclose(np.ones((2, 3)), np.ones(3)))
 print("as_variable", dezero.as_variable(np.array(1.0)), dezero.as_array(1.5))

@@ -32,7 +32,7 @@ y = F.tanh(x)
 x.name = "x"
 y.name = "y"
 y.backward(create_graph=True)
-for i in range(4):
+for _ in range(4):
     gx = x.grad
     x.cleargrad()
     gx.backward(create_graph=True)
@@ -53,7 +53,7 @@ x = Variable(np.linspace(-7, 7, 5))
 y = F.sin(x)
 y.backward(create_graph=True)
 logs = [y.data]
-for i in range(3):
+for _ in range(3):
     logs.append(x.grad.data)
     gx = x.grad
     x.cleargrad()

@@ -64,9 +64,10 @@ train = dezero.datasets.Spiral()
 loader = DataLoader(train, batch_size=100)
 x, t = loader.next()
 print("loader", x.shape, t[:8], loader.iteration, loader.max_iter)
-for i, (x, t) in enumerate(loader):
-    pass
-print("loader epoch", i, loader.iteration)
+n = 0
+for _batch in loader:
+    n += 1
+print("loader epoch", n, loader.iteration)
 x, t = next(loader)
 print("loader again", t[:8])
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import numpy as np
-
 from dezero import core as _core
 from dezero.core import Config, Parameter, as_array, no_grad, test_mode, using_config
 from dezero.core.variable import Variable as _NativeVariable

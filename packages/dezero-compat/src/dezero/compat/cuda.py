@@ -16,7 +16,8 @@ import numpy as np
 from dezero.core import backend as _backend
 from dezero.core.backend import get_array_module
 
-__all__ = ["gpu_enable", "get_array_module", "as_numpy", "as_cupy", "cupy"]
+# gpu_enable and cupy are module attributes made on first use (see __getattr__).
+__all__ = ["gpu_enable", "get_array_module", "as_numpy", "as_cupy", "cupy"]  # noqa: F822
 
 try:
     import dezero.cuda as _cuda  # noqa: I001  (the optional plug-in; CuPy loads lazily)

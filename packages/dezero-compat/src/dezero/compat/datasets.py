@@ -16,10 +16,16 @@ from dezero.data import Dataset
 from dezero.data import datasets as _D
 from dezero.data.datasets.spiral import NUM_CLASS, NUM_DATA
 
-__all__ = [
+# CIFAR100 is built over dezero.data.datasets.CIFAR100 on first use.
+__all__ = [  # noqa: F822
     "Dataset", "get_spiral", "Spiral", "MNIST", "CIFAR10", "CIFAR100", "ImageNet",
     "SinCurve", "Shakespear",
 ]
+
+
+# DeZero's default transforms (stateless, so one instance serves every dataset).
+_MNIST_TRANSFORM = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
+_CIFAR_TRANSFORM = Compose([ToFloat(), Normalize(mean=0.5, std=0.5)])
 
 
 def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +50,7 @@ class MNIST(_D.MNIST):
     """MNIST with DeZero's default transform (flatten, float, divide by 255)."""
 
     def __init__(self, train: bool = True,
-                 transform: Any = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)]),
+                 transform: Any = _MNIST_TRANSFORM,
                  target_transform: Any = None, **kwargs: Any) -> None:
         super().__init__(train, transform, target_transform, **kwargs)
 
@@ -53,7 +59,7 @@ class CIFAR10(_D.CIFAR10):
     """CIFAR-10 with DeZero's default transform, ``(x - 0.5) / 0.5`` of the raw values."""
 
     def __init__(self, train: bool = True,
-                 transform: Any = Compose([ToFloat(), Normalize(mean=0.5, std=0.5)]),
+                 transform: Any = _CIFAR_TRANSFORM,
                  target_transform: Any = None, **kwargs: Any) -> None:
         super().__init__(train, transform, target_transform, **kwargs)
 
@@ -72,7 +78,7 @@ def _cifar100() -> type:
         """CIFAR-100 with DeZero's default transform and ``label_type`` (fine/coarse)."""
 
         def __init__(self, train: bool = True,
-                     transform: Any = Compose([ToFloat(), Normalize(mean=0.5, std=0.5)]),
+                     transform: Any = _CIFAR_TRANSFORM,
                      target_transform: Any = None, label_type: str = "fine",
                      **kwargs: Any) -> None:
             super().__init__(train, transform, target_transform, label_type=label_type,

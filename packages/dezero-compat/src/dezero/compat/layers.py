@@ -52,7 +52,8 @@ class Layer(_NativeLayer):
 
     def save_weights(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters as DeZero does (``.npz``, keys ``l0/W``), atomically."""
-        _io.save_npz(_npz_path(path), {k.replace(".", "/"): v for k, v in self.state_dict().items()})
+        arrays = {k.replace(".", "/"): v for k, v in self.state_dict().items()}
+        _io.save_npz(_npz_path(path), arrays)
 
     def load_weights(self, path: str | os.PathLike[str]) -> None:
         """Read a DeZero weight file (keys ``l0/W``); names and shapes must match."""

@@ -19,7 +19,8 @@ from dezero.data.transforms import (
     ToInt,
 )
 
-__all__ = [
+# Resize, CenterCrop, ToArray, ToPIL are found in dezero.data.transforms on first use.
+__all__ = [  # noqa: F822
     "Compose", "Convert", "Resize", "CenterCrop", "ToArray", "ToPIL", "RandomHorizontalFlip",
     "Normalize", "Flatten", "AsType", "ToFloat", "ToInt",
 ]
