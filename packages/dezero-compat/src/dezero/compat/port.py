@@ -146,6 +146,8 @@ def _why_compat(module: str, name: str, seeded: bool) -> str | None:
     if entry is None:
         return f"dezero.{module} exists only in dezero.compat"
     if name not in entry[1]:
+        if not module and name in _TABLE:
+            return f"the module {name} in DeZero's layout"
         return f"{name} exists only in dezero.compat"
     if seeded and (module, name) in _RANDOM_USERS:
         return _RANDOM
@@ -182,10 +184,8 @@ def _dezero_module(name: str | None) -> str | None:
         return ""
     if name and name.startswith("dezero.") and name.count(".") == 1:
         sub = name.split(".", 1)[1]
-        if sub in ("compat",) or sub in ("nn", "data", "train", "dist", "onnx"):
+        if sub in ("compat", "nn", "data", "train", "dist", "onnx"):
             return None  # already this project's
-        if sub == "cuda":
-            return sub
         return sub
     return None
 
@@ -237,9 +237,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
                 if not a.asname:
                     # `import dezero` or `import dezero.X`: the name bound is `dezero`,
                     # used as `dezero.X.name`: the compat package holds every module.
-                    if module and module not in ("core_simple",):
-                        stmts.append(f"import {_compat_module(module)}")
-                    elif module:
+                    if module:
                         stmts.append(f"import {_compat_module(module)}")
                     stmts.append("import dezero.compat as dezero")
                     notes.append((node.lineno, f"{a.name} -> dezero.compat",
