@@ -124,3 +124,14 @@ def test_installed_original_is_explained_by_the_console_script(tmp_path):
     assert r.returncode == 2, r.stderr
     assert "pip uninstall dezero" in r.stderr and str(fake / "__init__.py") in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_modules_imported_from_the_top_level():
+    src = ("from dezero import optimizers, layers\n"
+           "opt = optimizers.SGD(0.1)\nl = layers.EmbedID(3, 2)\n")
+    r = port_source(src)
+    assert _imports(r.source) == [
+        "import dezero.nn.optimizers as optimizers",
+        "from dezero.compat import layers",
+    ]
+    assert "opt = optimizers.SGD(0.1)" in r.source

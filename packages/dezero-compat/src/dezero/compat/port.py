@@ -211,15 +211,26 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
                 continue
             native: dict[str, list[str]] = {}
             compat: list[str] = []
+            modules: list[str] = []  # `from dezero import functions as F`: a module
             for a in node.names:
                 text = a.name + (f" as {a.asname}" if a.asname else "")
+                if not module and a.name in _TABLE and not compat_only:
+                    alias = a.asname or a.name
+                    uses = _attribute_uses(tree, alias)
+                    if uses is not None and all(
+                        _why_compat(a.name, n, seeded) is None for n in uses
+                    ) and len({_native_home(a.name, n) for n in uses}) <= 1:
+                        home = _TABLE[a.name][0]
+                        modules.append(f"import {home} as {alias}")
+                        notes.append((node.lineno, f"{a.name} -> {home}", "same meaning"))
+                        continue
                 why = "compat_only" if compat_only else _why_compat(module, a.name, seeded)
                 if why is None:
                     native.setdefault(_native_home(module, a.name), []).append(text)
                 else:
                     compat.append(text)
                     notes.append((node.lineno, f"{a.name} -> {_compat_module(module)}", why))
-            stmts = [f"from {home} import {', '.join(ns)}" for home, ns in native.items()]
+            stmts = modules + [f"from {home} import {', '.join(ns)}" for home, ns in native.items()]
             for home, ns in native.items():
                 notes.append((node.lineno, f"{', '.join(ns)} -> {home}", "same meaning"))
             if compat:
