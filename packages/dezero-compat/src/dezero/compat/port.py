@@ -202,7 +202,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
     tree = ast.parse(source)
     seeded = bool(_SEED.search(source))
     lines = source.splitlines(keepends=True)
-    edits: list[tuple[ast.stmt, str]] = []
+    edits: list[tuple[ast.stmt, list[str]]] = []
     notes: list[tuple[int, str, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -235,7 +235,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
                 notes.append((node.lineno, f"{', '.join(ns)} -> {home}", "same meaning"))
             if compat:
                 stmts.append(f"from {_compat_module(module)} import {', '.join(compat)}")
-            edits.append((node, stmts))  # type: ignore[arg-type]
+            edits.append((node, stmts))
         elif isinstance(node, ast.Import):
             stmts = []
             touched = False
@@ -259,7 +259,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
                         {n: _why_compat(module, n, seeded) for n in sorted(uses)})
                 if (not compat_only and module and whys is not None
                         and all(w is None for w in whys.values())
-                        and len({_native_home(module, n) for n in uses}) <= 1):
+                        and len({_native_home(module, n) for n in whys}) <= 1):
                     home = _TABLE[module][0]
                     stmts.append(f"import {home} as {a.asname}")
                     notes.append((node.lineno, f"{a.name} -> {home}", "same meaning"))
@@ -281,7 +281,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
                 for s in stmts:
                     if s not in seen:
                         seen.append(s)
-                edits.append((node, seen))  # type: ignore[arg-type]
+                edits.append((node, seen))
     # Apply from the bottom up so that earlier positions stay valid.
     for node, stmts in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset),
                               reverse=True):
@@ -290,7 +290,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
         tail = lines[last][node.end_col_offset or 0:]
         indent = " " * len(head) if not head.strip() else ""
         sep = "\n" + indent if not head.strip() else "; "
-        lines[first:last + 1] = [head + sep.join(stmts) + tail]  # type: ignore[arg-type]
+        lines[first:last + 1] = [head + sep.join(stmts) + tail]
     notes.sort()
     return PortResult("".join(lines), notes)
 
