@@ -53,7 +53,9 @@ def test_wheel_holds_only_its_subpackage_and_metadata(name: str, wheels: dict[st
         files = zf.namelist()
     own = f"dezero/{subpackage(name)}/"
     # dezero-train's console-script launcher must live outside the namespace it checks.
-    extra = {"dezero-train": {"_dezero_train.py"}}.get(name, set())
+    extra = {"dezero-train": {"_dezero_train.py"}, "dezero-compat": {"_dezero_port.py"}}.get(
+        name, set()
+    )
     strays = [
         f for f in files if not f.startswith((own, _dist_info(name) + "/")) and f not in extra
     ]
@@ -84,6 +86,13 @@ def test_train_wheel_declares_the_cli(wheels: dict[str, Path]) -> None:
     with zipfile.ZipFile(wheels["dezero-train"]) as zf:
         entry_points = zf.read(f"{_dist_info('dezero-train')}/entry_points.txt").decode()
     assert "dezero-train = _dezero_train:main" in entry_points
+
+
+def test_compat_wheel_declares_the_port_command(wheels: dict[str, Path]) -> None:
+    with zipfile.ZipFile(wheels["dezero-compat"]) as zf:
+        entry_points = zf.read(f"{_dist_info('dezero-compat')}/entry_points.txt").decode()
+        assert "dezero/compat/imagenet_labels.txt" in zf.namelist()
+    assert "dezero-port = _dezero_port:main" in entry_points
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -81,9 +81,10 @@ def test_package_metadata(name: str) -> None:
     hatch = config["tool"]["hatch"]
     assert hatch["version"]["path"] == f"src/dezero/{subpackage(name)}/__about__.py"
     wheel = hatch["build"]["targets"]["wheel"]
-    if name == "dezero-train":
+    launcher = {"dezero-train": "_dezero_train.py", "dezero-compat": "_dezero_port.py"}
+    if name in launcher:
         # Plus the console script's launcher, which must sit outside the namespace.
-        assert wheel["only-include"] == ["src/dezero", "src/_dezero_train.py"]
+        assert wheel["only-include"] == ["src/dezero", f"src/{launcher[name]}"]
         assert wheel["sources"] == ["src"]
     else:
         assert wheel["packages"] == ["src/dezero"]

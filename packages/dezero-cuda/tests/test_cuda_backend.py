@@ -428,3 +428,24 @@ def test_report_hint_ignores_unreadable_versions() -> None:
     assert "no NVIDIA driver" in _hint(lines, usable=False)
     lines[2] = ("CUDA driver", "unavailable (CUDARuntimeError: y)")
     assert _hint(lines, usable=False) == ""
+
+
+@pytest.mark.parametrize("usable", [True, False])
+def test_gpu_enable_as_flag_and_as_call_agree(
+    monkeypatch: pytest.MonkeyPatch, usable: bool
+) -> None:
+    # DeZero users write `if dezero.cuda.gpu_enable:`; native code calls it. Both spellings
+    # must follow whether a device answers (here: what the backend reports).
+    monkeypatch.setattr(dezero.cuda.backend, "available", lambda: (usable, "pretend"))
+    assert dezero.cuda.gpu_enable() is usable
+    assert bool(dezero.cuda.gpu_enable) is usable
+    took_branch = False
+    if dezero.cuda.gpu_enable:
+        took_branch = True
+    assert took_branch is usable
+    assert (not dezero.cuda.gpu_enable) is (not usable)
+    assert str(usable) in repr(dezero.cuda.gpu_enable)
+
+
+def test_gpu_enable_flag_matches_situation() -> None:
+    assert bool(dezero.cuda.gpu_enable) is (SITUATION == "gpu")

@@ -9,6 +9,7 @@ from _fcheck import (
     check_double_backward,
     check_dtype_preserved,
     check_forward,
+    host,
     rng,
     to_xp,
 )
@@ -106,7 +107,7 @@ def test_mean_squared_error(xp, shape):
     check_double_backward(xp, F.mean_squared_error, [a, b])
     check_dtype_preserved(xp, F.mean_squared_error, [a.astype(np.float32), b.astype(np.float32)])
     with pytest.raises(ValueError, match=r"mean_squared_error: .* same shape"):
-        F.mean_squared_error(a, b[:1])
+        F.mean_squared_error(a, np.concatenate([b, b]))
 
 
 def test_mean_squared_error_closed_form_gradient():
@@ -130,28 +131,29 @@ def test_sigmoid_cross_entropy(xp, shape):
     tt = to_xp(xp, t)
 
     def ref(x):
+        # DeZero's meaning: summed over each sample, divided by the batch size len(x).
         p = 1 / (1 + np.exp(-x))
-        return -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+        return -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / len(x)
 
     f = lambda x: F.sigmoid_cross_entropy(x, tt)  # noqa: E731
     check_forward(xp, f, [x], ref, rtol=1e-10)
     check_backward(xp, f, [x])
     check_double_backward(xp, f, [x])
     check_dtype_preserved(xp, f, [x.astype(np.float32)])
-    with pytest.raises(ValueError, match=r"sigmoid_cross_entropy: labels must be 0 or 1"):
+    with pytest.raises(ValueError, match=r"sigmoid_cross_entropy: targets must be in \[0, 1\]"):
         F.sigmoid_cross_entropy(x, t + 1)
 
 
 def test_binary_cross_entropy(xp):
     p = rng(7).uniform(0.1, 0.9, size=(4, 3))
     t = rng(8).integers(0, 2, size=(4, 3)).astype(np.float64)
-    ref = lambda p, t: -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))  # noqa: E731
+    ref = lambda p, t: -np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / 4  # noqa: E731
     check_forward(xp, F.binary_cross_entropy, [p, t], ref, rtol=1e-12)
     check_backward(xp, F.binary_cross_entropy, [p, t])
     check_double_backward(xp, F.binary_cross_entropy, [p, t], argnums=[0])
     check_dtype_preserved(xp, F.binary_cross_entropy, [p.astype(np.float32), t.astype(np.int64)])
     y = F.binary_cross_entropy(to_xp(xp, np.array([0.0, 1.0])), to_xp(xp, np.array([1.0, 0.0])))
-    assert float(y.data) == pytest.approx(100.0)  # log clamped at -100, never inf
+    assert float(y.data) == pytest.approx(100.0)  # log clamped at -100, never inf: 200 / 2
 
 
 def test_binary_cross_entropy_gradient_is_finite_for_saturated_probabilities():
@@ -183,3 +185,142 @@ def test_softmax_cross_entropy_refuses_boolean_labels():
 
     with pytest.raises(TypeError, match="softmax_cross_entropy: labels t must be an integer"):
         F.softmax_cross_entropy(Variable(np.zeros((3, 2))), np.array([True, False, True]))
+
+
+# ---------------------------------------------------------------- DeZero's meanings, reduction=
+
+
+def _bce_elems(p, t):
+    return [-(b * np.log(a) + (1 - b) * np.log(1 - a)) for a, b in zip(p.ravel(), t.ravel())]
+
+
+@pytest.mark.parametrize("reduction, divide", [("batchmean", 5), ("mean", 15), ("sum", 1)])
+def test_binary_cross_entropy_reductions(xp, reduction, divide):
+    # Naive loop over the elements; batchmean divides by len(p) = 5 (DeZero), mean by 15.
+    p = rng(11).uniform(0.05, 0.95, size=(5, 3))
+    t = rng(12).uniform(0, 1, size=(5, 3))
+    f = lambda p, t: F.binary_cross_entropy(p, t, reduction=reduction)  # noqa: E731
+    check_forward(xp, f, [p, t], lambda p, t: sum(_bce_elems(p, t)) / divide, rtol=1e-12)
+    check_backward(xp, f, [p, t])
+    check_double_backward(xp, f, [p, t], argnums=[0])
+
+
+def test_binary_cross_entropy_none_and_default(xp):
+    p = rng(13).uniform(0.05, 0.95, size=(4, 2))
+    t = rng(14).integers(0, 2, size=(4, 2)).astype(np.float64)
+    f = lambda p, t: F.binary_cross_entropy(p, t, reduction="none")  # noqa: E731
+    check_forward(xp, f, [p, t], lambda p, t: np.reshape(_bce_elems(p, t), (4, 2)), rtol=1e-12)
+    check_backward(xp, f, [p, t])
+    y = F.binary_cross_entropy(to_xp(xp, p), to_xp(xp, t))
+    assert float(y.data) == pytest.approx(sum(_bce_elems(p, t)) / 4, rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction, divide", [("batchmean", 3), ("mean", 12), ("sum", 1)])
+def test_sigmoid_cross_entropy_float_labels_and_reductions(xp, reduction, divide):
+    x = rng(15).normal(size=(3, 4)) * 3
+    t = rng(16).uniform(0, 1, size=(3, 4))  # soft targets: DeZero accepts float labels
+
+    def ref(x):
+        p = 1 / (1 + np.exp(-x))
+        return sum(_bce_elems(p, t)) / divide
+
+    f = lambda x: F.sigmoid_cross_entropy(x, to_xp(xp, t), reduction=reduction)  # noqa: E731
+    check_forward(xp, f, [x], ref, rtol=1e-10)
+    check_backward(xp, f, [x])
+    check_double_backward(xp, f, [x])
+    none = F.sigmoid_cross_entropy(to_xp(xp, x), to_xp(xp, t), reduction="none")
+    p = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(host(none), np.reshape(_bce_elems(p, t), x.shape), rtol=1e-10)
+
+
+def test_losses_reshape_and_broadcast_t_as_dezero():
+    # DeZero: t.reshape(*x.shape) when the number of axes differs; broadcasting otherwise.
+    x = rng(17).normal(size=(4, 1))
+    t = rng(18).integers(0, 2, size=4)
+    p = 1 / (1 + np.exp(-x[:, 0]))
+    want = sum(_bce_elems(p, t.astype(float))) / 4
+    assert float(F.sigmoid_cross_entropy(x, t).data) == pytest.approx(want, rel=1e-12)
+    assert float(F.binary_cross_entropy(1 / (1 + np.exp(-x)), t).data) == pytest.approx(
+        want, rel=1e-12)
+    # t of shape (C,) broadcast against (N, C): every row against the same targets.
+    x2 = rng(19).normal(size=(3, 2))
+    t2 = np.array([0.0, 1.0])
+    p2 = 1 / (1 + np.exp(-x2))
+    want2 = sum(_bce_elems(p2, np.broadcast_to(t2, (3, 2)))) / 3
+    assert float(F.sigmoid_cross_entropy(x2, t2).data) == pytest.approx(want2, rel=1e-12)
+    # softmax_cross_entropy: labels (N, 1) are accepted as DeZero ravels them.
+    s = rng(20).normal(size=(3, 4))
+    lab = np.array([[1], [3], [0]])
+    assert float(F.softmax_cross_entropy(s, lab).data) == pytest.approx(
+        _sce_ref(s, lab.ravel()), rel=1e-12)
+    # mean_squared_error: x1 broadcasting to x0's shape is fine; growing x0 is refused
+    # (DeZero would silently compute an (N, N) difference).
+    a, b = rng(21).normal(size=(4, 3)), rng(22).normal(size=3)
+    x0, x1 = Variable(a), Variable(b)
+    y = F.mean_squared_error(x0, x1)
+    assert float(y.data) == pytest.approx(np.sum((a - b) ** 2) / 4, rel=1e-12)
+    y.backward()
+    np.testing.assert_allclose(x1.grad.data, -2 * (a - b).sum(axis=0) / 4, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"mean_squared_error: .*\(4, 1\) and \(4,\)"):
+        F.mean_squared_error(np.zeros((4, 1)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"sigmoid_cross_entropy: t of shape \(5,\) does not fit"):
+        F.sigmoid_cross_entropy(np.zeros((4, 1)), np.zeros(5))
+
+
+@pytest.mark.parametrize("reduction, divide", [("batchmean", 2), ("mean", 6), ("sum", 1)])
+def test_mean_squared_error_reductions(reduction, divide):
+    a, b = rng(23).normal(size=(2, 3)), rng(24).normal(size=(2, 3))
+    f = lambda a, b: F.mean_squared_error(a, b, reduction=reduction)  # noqa: E731
+    check_forward(np, f, [a, b], lambda a, b: np.sum((a - b) ** 2) / divide, rtol=1e-12)
+    check_backward(np, f, [a, b])
+    none = F.mean_squared_error(a, b, reduction="none")
+    np.testing.assert_allclose(none.data, (a - b) ** 2, rtol=1e-12)
+
+
+def test_softmax_cross_entropy_reductions():
+    s = rng(25).normal(size=(4, 3))
+    lab = np.array([2, 0, 1, 1])
+    per = [_sce_ref(s[i:i + 1], lab[i:i + 1]) for i in range(4)]
+    for red, want in [("batchmean", sum(per) / 4), ("mean", sum(per) / 4), ("sum", sum(per))]:
+        assert float(F.softmax_cross_entropy(s, lab, reduction=red).data) == pytest.approx(
+            want, rel=1e-12)
+    none = F.softmax_cross_entropy(s, lab, reduction="none")
+    np.testing.assert_allclose(none.data, per, rtol=1e-12)
+    for red in ("sum", "none"):
+        f = lambda x, red=red: F.sum(F.softmax_cross_entropy(x, lab, reduction=red))  # noqa: E731
+        check_backward(np, f, [s])
+
+
+def test_reduction_is_checked():
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: reduction must be one of"):
+        F.binary_cross_entropy(np.full(2, 0.5), np.ones(2), reduction="avg")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.mean_squared_error(np.zeros((0, 3)), np.zeros((0, 3))),
+    lambda: F.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, np.int64)),
+    lambda: F.sigmoid_cross_entropy(np.zeros((0, 2)), np.zeros((0, 2))),
+    lambda: F.binary_cross_entropy(np.zeros((0, 2)), np.zeros((0, 2))),
+    lambda: F.accuracy(np.zeros((0, 3)), np.zeros(0, np.int64)),
+])
+def test_empty_batch_is_an_error_not_nan(call):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way either
+        with pytest.raises(ValueError, match=r"empty batch"):
+            call()
+
+
+def test_average_against_numpy():
+    from dezero.core.testing import gradient_check
+
+    a = rng(26).normal(size=(3, 4))
+    for axis, keep in [(None, False), (0, False), (1, True), ((0, 1), False)]:
+        y = F.average(a, axis=axis, keepdims=keep)
+        np.testing.assert_allclose(y.data, np.mean(a, axis=axis, keepdims=keep), rtol=1e-13)
+    assert gradient_check(lambda x: F.average(x, axis=1), a)
+    x = Variable(a)
+    F.average(x).backward()
+    np.testing.assert_allclose(x.grad.data, np.full((3, 4), 1 / 12), rtol=1e-13)
+    assert F.average(a.astype(np.float32)).dtype == np.float32

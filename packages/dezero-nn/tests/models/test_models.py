@@ -10,7 +10,18 @@ import pytest
 from dezero.core import random
 from dezero.nn import functions as F
 from dezero.nn import layers as L
-from dezero.nn.models import MLP, VGG16, Model, ResNet, ResNet18, ResNet34, ResNet50, Sequential
+from dezero.nn.models import (
+    MLP,
+    VGG16,
+    Model,
+    ResNet,
+    ResNet18,
+    ResNet34,
+    ResNet50,
+    ResNet101,
+    ResNet152,
+    Sequential,
+)
 
 
 def n_params(model):
@@ -79,6 +90,8 @@ def test_vgg16_structure():
 
 @pytest.mark.parametrize("cls, total", [
     (ResNet18, 11_689_512), (ResNet34, 21_797_672), (ResNet50, 25_557_032),
+    pytest.param(ResNet101, 44_549_160, marks=pytest.mark.slow),
+    pytest.param(ResNet152, 60_192_808, marks=pytest.mark.slow),
 ])
 def test_resnet_parameter_counts(cls, total):
     # Published counts (torchvision), with BatchNorm's gamma/beta; they exist after a call.

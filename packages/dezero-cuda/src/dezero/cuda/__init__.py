@@ -48,9 +48,30 @@ def gpu_status() -> tuple[bool, str]:
         return False, f"checking the GPU failed: {type(e).__name__}: {e}"
 
 
-def gpu_enable() -> bool:
-    """True only when CuPy imports and at least one CUDA device answers; never raises."""
-    return gpu_status()[0]
+class _GpuEnable:
+    """``gpu_enable``: true only when CuPy imports and a CUDA device answers; never raises.
+
+    Written either way, it means the same, asked afresh each time:
+    ``gpu_enable()`` (a call, returning a bool) and ``if gpu_enable:`` (DeZero's spelling,
+    where it was a module-level bool). ``__bool__`` and ``__call__`` give the same answer,
+    so neither spelling is a trap; a plain function would be always true in ``if``.
+    """
+
+    __slots__ = ()
+
+    def __call__(self) -> bool:
+        return bool(gpu_status()[0])
+
+    def __bool__(self) -> bool:
+        return self()
+
+    def __repr__(self) -> str:
+        return f"<dezero.cuda.gpu_enable: {self()}>"
+
+
+#: True only when CuPy imports and at least one CUDA device answers; never raises.
+#: Use it as a call, ``gpu_enable()``, or as DeZero's flag, ``if gpu_enable:``.
+gpu_enable = _GpuEnable()
 
 
 def device_count() -> int:

@@ -54,11 +54,13 @@ from dezero.nn.functions.metric import accuracy
 from dezero.nn.functions.noise import dropout
 from dezero.nn.functions.normalization import batch_norm, layer_norm
 from dezero.nn.functions.pooling import average_pooling, pooling
+from dezero.nn.functions.reduction import average
 
 __all__ = [
     # core ops
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sin", "cos", "tanh",
     "reshape", "transpose", "sum", "sum_to", "broadcast_to", "matmul", "get_item", "max", "min",
+    "average",
     # activation
     "sigmoid", "relu", "leaky_relu", "softmax", "log_softmax", "elu", "gelu", "softplus",
     # loss, metric

@@ -1,57 +1,85 @@
-"""Loss functions: mean squared error, softmax / sigmoid / binary cross-entropy."""
+"""Loss functions: mean squared error, softmax / sigmoid / binary cross-entropy.
+
+Where DeZero defines a loss, the default is DeZero's meaning: the loss summed over each
+sample and divided by the batch size ``len(x)`` (``reduction="batchmean"``). The
+``reduction=`` keyword offers PyTorch's alternatives: ``"mean"`` (over every element),
+``"sum"`` and ``"none"`` (elementwise, or one value per sample for
+``softmax_cross_entropy``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from dezero.core import Function, Variable, get_array_module
-from dezero.core.ops import broadcast_to, log, sum
+from dezero.core.ops import broadcast_to, get_item, log, sum, sum_to
 from dezero.core.variable import _const, as_variable
 from dezero.nn.functions._device import check_same_device
-from dezero.nn.functions.activation import sigmoid, softmax
+from dezero.nn.functions._labels import (
+    check_not_empty,
+    check_reduction,
+    class_labels,
+    raw,
+    shape_of,
+    target_like,
+)
+from dezero.nn.functions.activation import log_softmax, sigmoid, softmax
 
 __all__ = [
     "mean_squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy",
     "binary_cross_entropy",
 ]
 
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(x, "shape", ()))
+_shape = shape_of
 
 
-def _label_array(fname: str, t: Any, allow_bool: bool = True) -> Any:
-    t = t.data if isinstance(t, Variable) else t
-    kind = getattr(getattr(t, "dtype", None), "kind", None)
-    # Class indices must be integers: a boolean array would index as a mask instead.
-    if kind not in (("i", "u", "b") if allow_bool else ("i", "u")):
-        raise TypeError(
-            f"{fname}: labels t must be an integer array, got "
-            f"{getattr(t, 'dtype', type(t).__name__)}"
-        )
-    return t
+def _divisor(reduction: str, shape: tuple[int, ...]) -> int | None:
+    """What the summed loss is divided by; None for ``"none"`` (no reduction)."""
+    if reduction == "none":
+        return None
+    if reduction == "sum":
+        return 1
+    if reduction == "mean":
+        n = 1
+        for d in shape:
+            n *= d
+        return n
+    return shape[0] if shape else 1  # batchmean
+
+
+def _reduce(loss: Any, divisor: int | None) -> Any:
+    xp = get_array_module(loss)
+    return loss if divisor is None else xp.asarray(loss.sum() / divisor)
+
+
+def _spread(gy: Variable, shape: tuple[int, ...], divisor: int | None) -> Variable:
+    # Gradient of the reduction: gy (0-d, or elementwise for "none") over every element.
+    return gy if divisor is None else broadcast_to(gy, shape) / divisor
 
 
 # ---------------------------------------------------------------------------- MSE
 class MeanSquaredError(Function):
+    def __init__(self, divisor: int | None) -> None:
+        self.divisor = divisor
+
     def forward(self, x0: Any, x1: Any) -> Any:
         diff = x0 - x1
-        return (diff * diff).sum() / _batch_len(diff)
+        return _reduce(diff * diff, self.divisor)
 
     def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
         x0, x1 = self.inputs
         diff = x0 - x1
-        gx = broadcast_to(gy, diff.shape) * diff * (2.0 / _batch_len(diff))
+        gx = _spread(gy, diff.shape, self.divisor) * diff * 2.0
         n0, n1 = self.needs_input_grad
-        return (gx if n0 else None, -gx if n1 else None)
+        gx1 = None
+        if n1:
+            gx1 = -gx if x1.shape == gx.shape else sum_to(-gx, x1.shape)
+        return (gx if n0 else None, gx1)
 
 
-def _batch_len(a: Any) -> int:
-    # DeZero divides by len(x), the batch size; a 0-d input counts as one sample.
-    return int(a.shape[0]) if a.ndim else 1
-
-
-def mean_squared_error(x0: Any, x1: Any) -> Variable:
+def mean_squared_error(x0: Any, x1: Any, reduction: str = "batchmean") -> Variable:
     """DeZero's definition: ``sum((x0 - x1) ** 2) / len(x0)``.
 
     The squared error summed over each sample's elements and averaged over the batch
@@ -60,16 +88,29 @@ def mean_squared_error(x0: Any, x1: Any) -> Variable:
     ``reduction="mean"`` averages over all ``N * D`` elements instead).
 
     Args:
-        x0, x1: Variables or arrays of the same shape.
+        x0: predictions, any shape.
+        x1: targets of ``x0``'s shape, or one that broadcasts to it (``(D,)`` against
+            ``(N, D)``). A broadcast that would grow ``x0`` (``(N, 1)`` against ``(N,)``
+            gives ``(N, N)`` in DeZero) is refused.
+        reduction: ``"batchmean"`` (DeZero's, the default), ``"mean"``, ``"sum"`` or
+            ``"none"`` (the elementwise squared error).
     Returns:
-        A 0-d Variable.
+        A 0-d Variable (``x0``'s shape for ``"none"``).
     """
-    if _shape(x0) != _shape(x1):
-        raise ValueError(
-            f"mean_squared_error: x0 and x1 must have the same shape, got {_shape(x0)} and "
-            f"{_shape(x1)}"
-        )
-    return MeanSquaredError()(x0, x1)
+    check_reduction("mean_squared_error", reduction)
+    s0, s1 = _shape(x0), _shape(x1)
+    if s1 != s0:
+        try:
+            fits = np.broadcast_shapes(s0, s1) == s0
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"mean_squared_error: x0 and x1 must have the same shape (or x1 one that "
+                f"broadcasts to x0's), got {s0} and {s1}"
+            )
+    check_not_empty("mean_squared_error", "x0", s0)
+    return MeanSquaredError(_divisor(reduction, s0))(x0, x1)
 
 
 # ---------------------------------------------------------------------------- softmax CE
@@ -135,80 +176,96 @@ class SoftmaxCrossEntropyGrad(Function):
         return gx, g_gy
 
 
-def softmax_cross_entropy(x: Any, t: Any) -> Variable:
+def softmax_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Variable:
     """Cross-entropy of ``softmax(x)`` against integer labels, averaged over the batch.
 
     Computed through log-sum-exp, so large scores do not overflow.
 
     Args:
         x: scores of shape ``(N, C)``.
-        t: integer labels of shape ``(N,)``, each in ``[0, C)``.
+        t: integer labels of shape ``(N,)`` (or ``(N, 1)``, as DeZero accepts), each in
+            ``[0, C)``.
+        reduction: ``"batchmean"`` (the default) and ``"mean"`` both average over the
+            ``N`` samples; ``"sum"`` sums; ``"none"`` gives the ``N`` per-sample losses.
     Returns:
-        A 0-d Variable of ``x``'s dtype.
+        A 0-d Variable of ``x``'s dtype (shape ``(N,)`` for ``"none"``).
     """
-    t = _label_array("softmax_cross_entropy", t, allow_bool=False)
-    xs = _shape(x)
-    if len(xs) != 2:
-        raise ValueError(f"softmax_cross_entropy: x must be 2-d (N, C), got shape {xs}")
-    if t.shape != (xs[0],):
-        raise ValueError(
-            f"softmax_cross_entropy: t must have shape ({xs[0]},) to match x of shape {xs}, "
-            f"got {t.shape}"
-        )
-    if t.size:
-        lo, hi = int(t.min()), int(t.max())
-        if lo < 0 or hi >= xs[1]:
-            bad = lo if lo < 0 else hi
-            raise ValueError(
-                f"softmax_cross_entropy: label {bad} is out of range for x of shape {xs} "
-                f"({xs[1]} classes; labels must be in [0, {xs[1]}))"
-            )
-    return SoftmaxCrossEntropy(t)(x)
+    check_reduction("softmax_cross_entropy", reduction)
+    t = class_labels("softmax_cross_entropy", _shape(x), t)
+    if reduction == "none":
+        xp = get_array_module(t)
+        return -get_item(log_softmax(x, axis=1), (xp.arange(t.shape[0]), t))
+    y = SoftmaxCrossEntropy(t)(x)
+    return y * float(t.shape[0]) if reduction == "sum" else y
 
 
 # ---------------------------------------------------------------------------- sigmoid CE
 class SigmoidCrossEntropy(Function):
-    def __init__(self, t: Any) -> None:
+    def __init__(self, t: Any, divisor: int | None) -> None:
         self.t = t
+        self.divisor = divisor
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
         t = self.t.astype(x.dtype)
         # max(x,0) - x t + log(1 + e^-|x|): the stable form of -t log p - (1-t) log(1-p).
         loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
-        return xp.asarray(loss.sum() / x.size)
+        return _reduce(loss, self.divisor)
 
     def backward(self, gy: Variable) -> Variable:
         x = self.inputs[0]
         t = _const(self.t.astype(x.dtype))
-        return (sigmoid(x) - t) * (broadcast_to(gy, x.shape) / x.size)
+        return (sigmoid(x) - t) * _spread(gy, x.shape, self.divisor)
 
 
-def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
-    """Binary cross-entropy of ``sigmoid(x)`` against 0/1 labels, averaged over all elements.
+def _unit_targets(fname: str, x: Any, t: Any) -> Any:
+    """Targets in [0, 1] (integer, boolean or float), shaped like ``x`` as DeZero does."""
+    t = raw(t)
+    kind = getattr(getattr(t, "dtype", None), "kind", None)
+    if kind not in ("i", "u", "b", "f"):
+        raise TypeError(
+            f"{fname}: targets t must be a numeric array, got "
+            f"{getattr(t, 'dtype', type(t).__name__)}"
+        )
+    check_same_device(fname, "x", x, t=t)
+    t = target_like(fname, _shape(x), t)
+    if t.size:
+        lo, hi = t.min(), t.max()
+        if not (lo >= 0 and hi <= 1):  # also catches NaN
+            raise ValueError(
+                f"{fname}: targets must be in [0, 1] (0/1 labels or probabilities), got "
+                f"values in [{float(lo)}, {float(hi)}]"
+            )
+    return t
+
+
+def sigmoid_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Variable:
+    """Binary cross-entropy of ``sigmoid(x)`` against targets, DeZero's meaning by default:
+    summed over each sample's elements and divided by the batch size ``len(x)``.
+
+    Computed from the logits in a stable form (no ``log(0)``, no overflow).
 
     Args:
         x: scores (logits), any shape.
-        t: integer (or boolean) labels of ``x``'s shape, each 0 or 1.
+        t: targets in ``[0, 1]``: 0/1 labels (integer, boolean) or probabilities
+            (float), of ``x``'s shape, or one DeZero accepts (``(N,)`` against
+            ``(N, 1)``: reshaped; one that broadcasts to ``x``'s shape).
+        reduction: ``"batchmean"`` (the default), ``"mean"`` (PyTorch's
+            ``BCEWithLogitsLoss``), ``"sum"`` or ``"none"`` (elementwise).
     Returns:
-        A 0-d Variable of ``x``'s dtype.
+        A 0-d Variable of ``x``'s dtype (``x``'s shape for ``"none"``).
     """
-    t = _label_array("sigmoid_cross_entropy", t)
-    check_same_device("sigmoid_cross_entropy", "x", x, t=t)
-    if t.shape != _shape(x):
-        raise ValueError(
-            f"sigmoid_cross_entropy: t must have x's shape {_shape(x)}, got {t.shape}"
-        )
-    if t.size and (int(t.min()) < 0 or int(t.max()) > 1):
-        raise ValueError(
-            f"sigmoid_cross_entropy: labels must be 0 or 1, got values in "
-            f"[{int(t.min())}, {int(t.max())}]"
-        )
-    return SigmoidCrossEntropy(t)(x)
+    check_reduction("sigmoid_cross_entropy", reduction)
+    t = _unit_targets("sigmoid_cross_entropy", x, t)
+    check_not_empty("sigmoid_cross_entropy", "x", _shape(x))
+    return SigmoidCrossEntropy(t, _divisor(reduction, _shape(x)))(x)
 
 
 # ---------------------------------------------------------------------------- BCE
 class BinaryCrossEntropy(Function):
+    def __init__(self, divisor: int | None) -> None:
+        self.divisor = divisor
+
     def forward(self, p: Any, t: Any) -> Any:
         xp = get_array_module(p)
         q = 1 - p
@@ -218,12 +275,12 @@ class BinaryCrossEntropy(Function):
         log_p = xp.where(p > 0, xp.maximum(xp.log(xp.where(p > 0, p, 1)), -100), -100)
         log_q = xp.where(q > 0, xp.maximum(xp.log(xp.where(q > 0, q, 1)), -100), -100)
         loss = -(t * log_p + (1 - t) * log_q)
-        return xp.asarray(loss.sum() / p.size)
+        return _reduce(xp.asarray(loss, dtype=p.dtype), self.divisor)
 
     def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
         p, t = self.inputs
         np_, nt = self.needs_input_grad
-        g = broadcast_to(gy, p.shape) / p.size
+        g = _spread(gy, p.shape, self.divisor)
         gp = None
         if np_:
             # p = 0 or 1 (a saturated sigmoid in float32) would divide by zero: floor the
@@ -237,23 +294,28 @@ class BinaryCrossEntropy(Function):
         return gp, gt
 
 
-def binary_cross_entropy(p: Any, t: Any) -> Variable:
-    """Binary cross-entropy ``-mean(t log p + (1 - t) log(1 - p))`` of probabilities ``p``.
+def binary_cross_entropy(p: Any, t: Any, reduction: str = "batchmean") -> Variable:
+    """Binary cross-entropy ``-(t log p + (1 - t) log(1 - p))`` of probabilities ``p``,
+    DeZero's meaning by default: summed over each sample's elements and divided by the
+    batch size ``len(p)`` (a VAE's reconstruction term).
 
-    Prefer :func:`sigmoid_cross_entropy` on logits: it is numerically safer.
+    Prefer :func:`sigmoid_cross_entropy` on logits: it is numerically safer. ``log`` is
+    clamped at -100 (as PyTorch), so ``p`` of exactly 0 or 1 gives a finite loss.
 
     Args:
         p: probabilities in ``[0, 1]``, any shape.
-        t: targets of ``p``'s shape (0/1 labels or soft targets).
+        t: targets (0/1 labels or soft targets) of ``p``'s shape, or one DeZero accepts
+            (``(N,)`` against ``(N, 1)``: reshaped; one that broadcasts to ``p``'s shape).
+        reduction: ``"batchmean"`` (the default), ``"mean"`` (PyTorch's ``BCELoss``),
+            ``"sum"`` or ``"none"`` (elementwise).
     Returns:
-        A 0-d Variable of ``p``'s dtype.
+        A 0-d Variable of ``p``'s dtype (``p``'s shape for ``"none"``).
     """
-    if _shape(t) != _shape(p):
-        raise ValueError(
-            f"binary_cross_entropy: t must have p's shape {_shape(p)}, got {_shape(t)}"
-        )
-    t = as_variable(t)
-    pd = p.data if isinstance(p, Variable) else p
+    check_reduction("binary_cross_entropy", reduction)
+    ps = _shape(p)
+    t = as_variable(target_like("binary_cross_entropy", ps, t))
+    check_not_empty("binary_cross_entropy", "p", ps)
+    pd = raw(p)
     if t.dtype is not None and t.dtype.kind in "iub" and hasattr(pd, "dtype"):
         t = _const(t.data.astype(pd.dtype))  # integer labels join p's dtype
-    return BinaryCrossEntropy()(p, t)
+    return BinaryCrossEntropy(_divisor(reduction, ps))(p, t)

@@ -7,6 +7,7 @@ from typing import Any
 from dezero.core import Variable, get_array_module
 from dezero.core.variable import _const
 from dezero.nn.functions._device import check_same_device
+from dezero.nn.functions._labels import class_labels
 
 __all__ = ["accuracy"]
 
@@ -16,18 +17,16 @@ def accuracy(y: Any, t: Any) -> Variable:
 
     Args:
         y: scores of shape ``(N, C)``.
-        t: integer labels of shape ``(N,)``.
+        t: integer labels of shape ``(N,)`` (or ``(N, 1)``), each in ``[0, C)``: checked
+            exactly as :func:`softmax_cross_entropy` checks them.
     Returns:
         A 0-d Variable (``y``'s floating dtype) that takes no part in backprop.
     """
     yd = y.data if isinstance(y, Variable) else y
-    td = t.data if isinstance(t, Variable) else t
-    ys, ts = tuple(getattr(yd, "shape", ())), tuple(getattr(td, "shape", ()))
-    if len(ys) != 2 or ts != (ys[0],):
-        raise ValueError(
-            f"accuracy: expected y of shape (N, C) and t of shape (N,), got {ys} and {ts}"
-        )
-    check_same_device("accuracy", "y", yd, t=td)
+    check_same_device("accuracy", "y", yd, t=t.data if isinstance(t, Variable) else t)
+    # The same label checks as softmax_cross_entropy: integer labels in [0, C), shape (N,)
+    # (or DeZero's (N, 1)), no empty batch.
+    td = class_labels("accuracy", tuple(getattr(yd, "shape", ())), t)
     xp = get_array_module(yd)
     dtype = yd.dtype if yd.dtype.kind == "f" else xp.float64
     hits = yd.argmax(axis=1) == td

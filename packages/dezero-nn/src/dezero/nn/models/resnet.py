@@ -1,4 +1,4 @@
-"""ResNet 18/34/50 (He et al. 2015): the architectures only, no pretrained weights."""
+"""ResNet 18/34/50/101/152 (He et al. 2015): the architectures only, no pretrained weights."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from dezero.nn.layers.linear import Linear
 from dezero.nn.layers.normalization import BatchNorm
 from dezero.nn.models.model import Model
 
-__all__ = ["ResNet", "ResNet18", "ResNet34", "ResNet50", "BasicBlock", "Bottleneck"]
+__all__ = [
+    "ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152", "BasicBlock",
+    "Bottleneck",
+]
 
 
 class BasicBlock(Layer):
@@ -71,6 +74,8 @@ _CONFIGS = {
     18: (BasicBlock, (2, 2, 2, 2)),
     34: (BasicBlock, (3, 4, 6, 3)),
     50: (Bottleneck, (3, 4, 6, 3)),
+    101: (Bottleneck, (3, 4, 23, 3)),
+    152: (Bottleneck, (3, 8, 36, 3)),
 }
 
 
@@ -78,7 +83,7 @@ class ResNet(Model):
     """ResNet for ImageNet-style input ``(N, 3, H, W)``.
 
     Args:
-        n_layers: 18, 34 or 50.
+        n_layers: 18, 34, 50, 101 or 152.
         n_classes: outputs of the final fully connected layer.
     """
 
@@ -124,3 +129,13 @@ class ResNet34(ResNet):
 class ResNet50(ResNet):
     def __init__(self, n_classes: int = 1000) -> None:
         super().__init__(50, n_classes)
+
+
+class ResNet101(ResNet):
+    def __init__(self, n_classes: int = 1000) -> None:
+        super().__init__(101, n_classes)
+
+
+class ResNet152(ResNet):
+    def __init__(self, n_classes: int = 1000) -> None:
+        super().__init__(152, n_classes)
