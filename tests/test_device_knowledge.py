@@ -30,6 +30,19 @@ def _allowed(path: Path) -> bool:
     )
 
 
+# Knowledge a file may hold by design, with the reason.
+_BY_DESIGN = {
+    # DeZero's dezero.cuda has a `cupy` attribute; compat mirrors that layout by name. It
+    # holds whatever module the backend registry's GPU backend uses; nothing is imported.
+    "packages/dezero-compat/src/dezero/compat/cuda.py": ("spells 'cupy'",),
+}
+
+
+def _unexpected(path: Path, found: list[str]) -> list[str]:
+    allowed = _BY_DESIGN.get(path.relative_to(ROOT).as_posix(), ())
+    return [f for f in found if not any(a in f for a in allowed)]
+
+
 def _sources() -> list[Path]:
     return sorted(p for p in ROOT.glob("packages/*/src/**/*.py") if not _allowed(p))
 
@@ -145,6 +158,6 @@ def test_the_check_reads_every_package():
 def test_no_source_outside_dezero_cuda_knows_cupy():
     problems = []
     for path in _sources():
-        for where in cupy_knowledge(path.read_text(encoding="utf-8")):
+        for where in _unexpected(path, cupy_knowledge(path.read_text(encoding="utf-8"))):
             problems.append(f"{path.relative_to(ROOT)}: {where}")
     assert not problems, "CuPy knowledge outside dezero-cuda:\n" + "\n".join(problems)

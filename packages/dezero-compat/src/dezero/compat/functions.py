@@ -15,6 +15,8 @@ import numpy as np
 from dezero import core as _core
 from dezero.compat.core import _compat, add, as_variable, div, mul, neg, pow, rsub, sub
 from dezero.core import Config, get_array_module
+from dezero.core import backend as _backend
+from dezero.core import random as _random
 from dezero.nn import functions as _F
 
 __all__ = [
@@ -92,14 +94,19 @@ def accuracy(y: Any, t: Any) -> Any:
 
 
 def dropout(x: Any, dropout_ratio: float = 0.5) -> Any:
-    """DeZero's dropout: the mask is ``xp.random.rand(*x.shape) > dropout_ratio``, drawn from
-    NumPy's global generator (CuPy's on a GPU), so ``np.random.seed(0)`` reproduces it.
+    """DeZero's dropout: on the CPU the mask is ``np.random.rand(*x.shape) > dropout_ratio``,
+    drawn from NumPy's global generator, so ``np.random.seed(0)`` reproduces it. On a GPU it
+    comes from the framework's generator on that device (``dezero.core.random``), where
+    DeZero drew from CuPy's global generator: seed it with ``dezero.core.seed(n)``.
     """
     x = as_variable(x)
     if not Config.train:
         return x
     xp = get_array_module(x.data)
-    mask = xp.random.rand(*x.shape) > dropout_ratio
+    if isinstance(x.data, np.ndarray):
+        mask = np.random.rand(*x.shape) > dropout_ratio
+    else:
+        mask = _random.uniform(x.shape, device=_backend.device_of(x.data)) > dropout_ratio
     scale = xp.array(1.0 - dropout_ratio).astype(x.dtype)
     return x * mask.astype(x.dtype) / scale
 
