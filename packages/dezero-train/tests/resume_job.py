@@ -21,10 +21,10 @@ import numpy as np
 
 import dezero.nn.functions as F
 import dezero.nn.layers as L
+from dezero.core import files as _files
 from dezero.data import ArrayDataset, DataLoader
 from dezero.nn import Model
 from dezero.nn.optimizers import Adam, StepLR
-from dezero.core import files as _files
 from dezero.train import Callback, Checkpoint, LRScheduler, Trainer
 
 EPOCHS = 3

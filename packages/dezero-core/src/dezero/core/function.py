@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,22 +20,6 @@ _SCALAR_TYPES = (int, float, complex, bool)
 _PLAIN_TYPES = frozenset({np.ndarray, int, float, complex, bool, type(None)})
 _WRAPPABLE = (ValueError, TypeError, IndexError)
 _ref = weakref.ref
-
-
-def _new_output(y: Any) -> Variable:
-    """A fresh output Variable (bypassing ``__init__``, whose checks forward needs not)."""
-    if type(y) is not np.ndarray and isinstance(y, np.generic):
-        y = np.asarray(y)
-    o = _new_variable(Variable)
-    o.data = y
-    o.name = None
-    o.grad = None
-    o.creator = None
-    o.generation = 0
-    o.requires_grad = False
-    return o
-
-
 _new_variable = object.__new__
 
 
@@ -127,7 +112,7 @@ class Function:
 
     def _link_many(self, ys: tuple[Any, ...], vs: list[Variable], gen: int, needs: bool) -> Any:
         """``__call__`` for a forward that returned a tuple (several outputs)."""
-        outputs = [_new_output(y) for y in ys]
+        outputs = [_const(y) for y in ys]
         if needs and Config.enable_backprop:
             self.generation = gen
             self.inputs = vs
@@ -150,6 +135,16 @@ class Function:
 
     def backward(self, *gys: Any) -> Any:
         raise NotImplementedError(f"{self.name}.backward is not implemented")
+
+    def output_or(self, recompute: Callable[[], Variable]) -> Variable:
+        """The (first) output Variable if someone still holds it, else ``recompute()``.
+
+        Outputs are held weakly, so a backward formula that reuses the forward result
+        (``exp``'s gradient is ``gy * y``) calls ``self.output_or(lambda: exp(x))``:
+        it costs nothing while the output lives and stays correct once it is gone.
+        """
+        y = self.outputs[0]()
+        return y if y is not None else recompute()
 
     # ---- engine helpers ---------------------------------------------------------------
     def _output_grads(self) -> list[Variable]:

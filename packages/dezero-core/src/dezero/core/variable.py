@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -317,6 +316,11 @@ def _const(data: Any) -> Variable:
     return v
 
 
+def _shape(x: Any) -> tuple[int, ...]:
+    """The shape of a Variable or an array; ``()`` for a scalar (for argument checks)."""
+    return tuple(getattr(x, "shape", ()))
+
+
 def as_variable(obj: Any) -> Variable:
     """``obj`` if it is a Variable, else a Variable wrapping it (needing no gradient)."""
     if isinstance(obj, Variable):
@@ -334,10 +338,6 @@ def as_array(x: Any, array_module: Any = np) -> Any:
     if np.isscalar(x):
         return array_module.array(x)
     return x
-
-
-def _weak(v: Variable) -> weakref.ref[Variable]:
-    return weakref.ref(v)
 
 
 from dezero.core import ops as _ops  # noqa: E402  (ops need Variable defined first)

@@ -6,7 +6,7 @@ from typing import Any
 
 from dezero.core import Function, Variable, get_array_module
 from dezero.core.ops import broadcast_to, log, sum
-from dezero.core.variable import _const, as_variable
+from dezero.core.variable import _const, _shape, as_variable
 from dezero.nn.functions._device import check_same_device
 from dezero.nn.functions.activation import sigmoid, softmax
 
@@ -14,10 +14,6 @@ __all__ = [
     "mean_squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy",
     "binary_cross_entropy",
 ]
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(x, "shape", ()))
 
 
 def _label_array(fname: str, t: Any, allow_bool: bool = True) -> Any:
