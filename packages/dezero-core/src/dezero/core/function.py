@@ -147,15 +147,14 @@ class Function:
         return y if y is not None else recompute()
 
     # ---- engine helpers ---------------------------------------------------------------
-    def _output_grads(self) -> list[Variable]:
+    def _output_grads(self, grads: dict[Variable, Variable], retain: bool) -> list[Variable]:
+        """This pass's gradients of the outputs (taken from ``grads``); zeros for unused ones."""
         gys = []
         for i, ref in enumerate(self.outputs):
             y = ref()
-            g = None if y is None else y.grad
+            g = None if y is None else grads.pop(y, None)
             if g is None:
-                shape, dtype = self._out_meta[i] if len(self.outputs) > 1 else (None, None)
-                if shape is None:  # the only output, yet unreached: its gradient is zero
-                    raise RuntimeError(f"{self.name}: output gradient missing")
+                shape, dtype = self._out_meta[i]
                 # The backend of an array input: a scalar constant input says nothing.
                 data = next(
                     (
@@ -167,6 +166,8 @@ class Function:
                 )
                 xp = _backend.backend_of(data).xp
                 g = _const(xp.zeros(shape, dtype))
+            elif retain:
+                y._retain(g)  # type: ignore[union-attr]
             gys.append(g)
         return gys
 
