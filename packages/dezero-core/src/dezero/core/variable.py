@@ -161,8 +161,10 @@ class Variable:
         # The gradients of this pass, per non-leaf Variable. Kept apart from ``grad``, so
         # that a gradient retained by an earlier pass is never propagated again.
         grads: dict[Variable, Variable] = {self: seed}
-        # Functions leave a max-heap on generation, so each runs after every Function that
-        # consumes its outputs; the counter breaks ties without comparing Functions.
+        # Functions wait in a max-heap on generation, so each runs after every Function that
+        # consumes its outputs; the counter breaks ties without comparing Functions. The
+        # first new Function a step finds skips the heap when it would come out on top
+        # anyway: a chain of single-consumer ops never touches the heap.
         heap: list[tuple[int, int, Function]] = []
         seen = {f}
         count = 0
@@ -172,9 +174,8 @@ class Variable:
         Config.enable_backprop = create_graph
         try:
             while True:
-                outputs = f.outputs
-                if len(outputs) == 1:
-                    y = outputs[0]()  # alive: reached through it
+                if f._outs is None:  # one output, alive: reached through it
+                    y = f._out()  # type: ignore[misc]
                     gy = grads.pop(y)  # type: ignore[arg-type]
                     if retain_grad:
                         y._retain(gy)  # type: ignore[union-attr]
@@ -192,6 +193,7 @@ class Variable:
                         f"{f.name}.backward returned {len(gxs)} gradient(s) for "
                         f"{len(inputs)} input(s)"
                     )
+                nxt = None
                 i = 0
                 for need in f.needs_input_grad:
                     if need:
@@ -223,9 +225,18 @@ class Variable:
                                 grads[x] = gx if g is None else g + gx
                                 if c not in seen:
                                     seen.add(c)
-                                    heappush(heap, (-c.generation, count, c))
-                                    count += 1
+                                    if nxt is None:
+                                        nxt = c
+                                    else:
+                                        heappush(heap, (-c.generation, count, c))
+                                        count += 1
                     i += 1
+                if nxt is not None:
+                    if not heap or nxt.generation >= -heap[0][0]:
+                        f = nxt
+                        continue
+                    heappush(heap, (-nxt.generation, count, nxt))
+                    count += 1
                 if not heap:
                     break
                 f = heappop(heap)[2]
