@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
@@ -17,7 +18,7 @@ def _run(i: int, ns: dict) -> dict:
 
 
 def test_readme_has_its_examples():
-    assert len(BLOCKS) == 5
+    assert len(BLOCKS) == 7
 
 
 def test_tour_first_derivative():
@@ -43,10 +44,28 @@ def test_user_function_example():
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])  # "double backprop works"
 
 
+def test_checker_example_passes_and_catches_a_wrong_gradient():
+    ns = _run(3, {"__name__": "__readme__"})  # runs check_function: raises if it fails
+    wrong = BLOCKS[3].replace("return 3 * x ** 2 * gy", "return 2 * x ** 2 * gy")
+    assert wrong != BLOCKS[3]
+    with pytest.raises(AssertionError):
+        exec(compile(wrong, "README.md[block 3, broken]", "exec"), {"__name__": "__readme__"})
+    assert "Cube" in ns
+
+
+def test_plugin_example_is_a_working_test():
+    ns = _run(4, {"__name__": "__readme__"})
+    ns["test_cube"](np)
+
+
+def test_randomness_example():
+    _run(5, {"__name__": "__readme__"})
+
+
 def test_devices_example():
-    ns = _run(3, {"__name__": "__readme__"})
+    ns = _run(5, {"__name__": "__readme__"})
     assert ns["w"].tolist() == [0.0, 0.0, 0.0] and type(ns["w"]) is np.ndarray
 
 
 def test_randomness_example():
-    _run(4, {"__name__": "__readme__"})
+    _run(6, {"__name__": "__readme__"})

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytest_plugins = ["dezero.core.pytest_plugin"]  # the xp fixture, the gpu marker
+
 
 @pytest.fixture(autouse=True)
 def isolated_data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:

@@ -16,6 +16,8 @@ import pytest
 from dezero.core import Parameter, Variable, exp, log, tanh
 from dezero.core import sum as dsum
 
+pytest_plugins = ["dezero.core.pytest_plugin"]  # the xp fixture, the gpu marker
+
 
 class TinyNet:
     """x -> tanh(x W1 + b1) W2 + b2, float64, with the Layer API the Trainer uses."""

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _fcheck import (
+
+import dezero.nn.functions as F
+from dezero.core import Variable, no_grad
+from dezero.core.testing import (
     check_backward,
     check_double_backward,
     check_dtype_preserved,
     check_forward,
-    rng,
     to_xp,
 )
 
-import dezero.nn.functions as F
-from dezero.core import Variable, no_grad
+
+def rng(seed: int = 0) -> np.random.Generator:
+    """The test data's generator (seeded per use, so every run sees the same data)."""
+    return np.random.default_rng(20260 + seed)
 
 
 def _linear_ref(x, W, b=None):

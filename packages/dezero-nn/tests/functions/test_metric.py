@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _fcheck import to_xp
 
 import dezero.nn.functions as F
 from dezero.core import Variable
+from dezero.core.testing import to_xp
 
 
 def test_accuracy_counts_hits(xp):

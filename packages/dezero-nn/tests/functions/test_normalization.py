@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _fcheck import (
+
+import dezero.nn.functions as F
+from dezero.core import test_mode
+from dezero.core.testing import (
     check_backward,
     check_double_backward,
     check_dtype_preserved,
     check_forward,
-    host,
-    rng,
+    to_host,
     to_xp,
 )
 
-import dezero.nn.functions as F
-from dezero.core import test_mode
+
+def rng(seed: int = 0) -> np.random.Generator:
+    """The test data's generator (seeded per use, so every run sees the same data)."""
+    return np.random.default_rng(20260 + seed)
 
 
 def _bn_ref(x, gamma, beta, eps):
@@ -39,8 +43,8 @@ def test_batch_norm_training(xp, xs):
     check_forward(xp, f, [x, gamma, beta], lambda x, g, b: _bn_ref(x, g, b, 1e-5), rtol=1e-10)
     axes = (0,) + tuple(range(2, len(xs)))
     m = x.size // 3
-    np.testing.assert_allclose(host(mean), 0.1 * x.mean(axis=axes), rtol=1e-12)
-    np.testing.assert_allclose(host(var), 0.9 + 0.1 * x.var(axis=axes) * m / (m - 1), rtol=1e-12)
+    np.testing.assert_allclose(to_host(mean), 0.1 * x.mean(axis=axes), rtol=1e-12)
+    np.testing.assert_allclose(to_host(var), 0.9 + 0.1 * x.var(axis=axes) * m / (m - 1), rtol=1e-12)
     check_backward(xp, f, [x, gamma, beta])
 
 
@@ -68,8 +72,8 @@ def test_batch_norm_test_mode_uses_running_averages(xp):
     with test_mode():
         check_forward(xp, f, [x, gamma, beta], ref, rtol=1e-10)
         check_backward(xp, f, [x, gamma, beta])
-    np.testing.assert_array_equal(host(m0), mean)  # untouched in test mode
-    np.testing.assert_array_equal(host(v0), var)
+    np.testing.assert_array_equal(to_host(m0), mean)  # untouched in test mode
+    np.testing.assert_array_equal(to_host(v0), var)
 
 
 def test_batch_norm_float32_and_errors(xp):

@@ -47,8 +47,7 @@ def test_forward_and_gradients_match_numpy(dtype):
     assert y.dtype == dtype
     W, b = layer.W.data, layer.b.data
     np.testing.assert_allclose(y.data, x @ W + b, rtol=1e-5)
-    y.grad = Variable(gy)
-    y.backward()
+    y.backward(grad=gy)
     np.testing.assert_allclose(layer.W.grad.data, x.T @ gy, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(layer.b.grad.data, gy.sum(0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(xv.grad.data, gy @ W.T, rtol=1e-5, atol=1e-6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,22 +20,9 @@ _SCALAR_TYPES = (int, float, complex, bool)
 _PLAIN_TYPES = frozenset({np.ndarray, int, float, complex, bool, type(None)})
 _WRAPPABLE = (ValueError, TypeError, IndexError)
 _ref = weakref.ref
-
-
-def _new_output(y: Any) -> Variable:
-    """A fresh output Variable (bypassing ``__init__``, whose checks forward needs not)."""
-    if type(y) is not np.ndarray and isinstance(y, np.generic):
-        y = np.asarray(y)
-    o = _new_variable(Variable)
-    o.data = y
-    o.name = None
-    o.grad = None
-    o.creator = None
-    o.generation = 0
-    o.requires_grad = False
-    return o
-
-
+# One tuple per pattern of needs_input_grad, shared by every node that has it.
+_flag_tuples: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+_shared = _flag_tuples.setdefault
 _new_variable = object.__new__
 
 
@@ -58,19 +46,25 @@ class Function:
 
     generation: int = 0
     inputs: list[Variable]
-    outputs: list[weakref.ref[Variable]]
+    # The first output, held weakly, and all of them when there are several. None (the
+    # class's) until a call links this instance into a graph: a class default rather than
+    # a look into __dict__, which would make CPython build a dict per node. Each node
+    # keeps few objects alive (the cycle collector walks them all while a graph grows).
+    _out: weakref.ref[Variable] | None = None
+    _outs: list[weakref.ref[Variable]] | None = None
     needs_input_grad: tuple[bool, ...]
 
     def __call__(self, *inputs: Any) -> Any:
         # The hot path of the engine, run once per op in forward and backward alike: kept
         # flat (no helper calls, few temporaries). See benchmarks/bench_core.py.
-        if "outputs" in self.__dict__:
+        if self._out is not None:
             # This instance is already a node of a graph: running it again would overwrite
             # what that graph's backward needs (inputs, shapes saved by forward). A copy
             # becomes the new node instead, so ``f = Square(); f(a); f(b)`` is safe.
             return self._fresh()(*inputs)
         vs = []
         xs = []
+        flags = []
         plain = True
         needs = False
         gen = 0
@@ -87,10 +81,14 @@ class Function:
                 v.generation = 0
                 v.requires_grad = False
                 x = v
+                flags.append(False)
             elif x.requires_grad:
                 needs = True
                 if x.generation > gen:
                     gen = x.generation
+                flags.append(True)
+            else:
+                flags.append(False)
             vs.append(x)
             d = x.data
             xs.append(d)
@@ -104,7 +102,7 @@ class Function:
             raise self._wrap_error(e, vs) from e
 
         if type(y) is tuple:
-            return self._link_many(y, vs, gen, needs)
+            return self._link_many(y, vs, flags, gen, needs)
         if type(y) is not np.ndarray and isinstance(y, np.generic):
             y = np.asarray(y)
         o = _new_variable(Variable)
@@ -114,8 +112,9 @@ class Function:
         if needs and Config.enable_backprop:
             self.generation = gen
             self.inputs = vs
-            self.needs_input_grad = tuple([v.requires_grad for v in vs])
-            self.outputs = [_ref(o)]
+            t = tuple(flags)
+            self.needs_input_grad = _shared(t, t)
+            self._out = _ref(o)
             o.creator = self
             o.generation = gen + 1
             o.requires_grad = True
@@ -125,21 +124,32 @@ class Function:
             o.requires_grad = False
         return o
 
-    def _link_many(self, ys: tuple[Any, ...], vs: list[Variable], gen: int, needs: bool) -> Any:
+    def _link_many(
+        self, ys: tuple[Any, ...], vs: list[Variable], flags: list[bool], gen: int, needs: bool
+    ) -> Any:
         """``__call__`` for a forward that returned a tuple (several outputs)."""
-        outputs = [_new_output(y) for y in ys]
+        outputs = [_const(y) for y in ys]
         if needs and Config.enable_backprop:
             self.generation = gen
             self.inputs = vs
-            self.needs_input_grad = tuple([v.requires_grad for v in vs])
+            t = tuple(flags)
+            self.needs_input_grad = _shared(t, t)
             for o in outputs:
                 o.creator = self
                 o.generation = gen + 1
                 o.requires_grad = True
-            self.outputs = [_ref(o) for o in outputs]
+            self._outs = [_ref(o) for o in outputs]
+            self._out = self._outs[0]
             # Shapes of the outputs, to stand in zeros for an output nobody used.
             self._out_meta = [(o.data.shape, o.data.dtype) for o in outputs]
         return outputs[0] if len(outputs) == 1 else outputs
+
+    @property
+    def outputs(self) -> list[weakref.ref[Variable]]:
+        """Weak references to the outputs (call one to get the Variable, or None if gone)."""
+        if self._outs is not None:
+            return self._outs
+        return [] if self._out is None else [self._out]
 
     @property
     def name(self) -> str:
@@ -151,16 +161,25 @@ class Function:
     def backward(self, *gys: Any) -> Any:
         raise NotImplementedError(f"{self.name}.backward is not implemented")
 
+    def output_or(self, recompute: Callable[[], Variable]) -> Variable:
+        """The (first) output Variable if someone still holds it, else ``recompute()``.
+
+        Outputs are held weakly, so a backward formula that reuses the forward result
+        (``exp``'s gradient is ``gy * y``) calls ``self.output_or(lambda: exp(x))``:
+        it costs nothing while the output lives and stays correct once it is gone.
+        """
+        y = None if self._out is None else self._out()
+        return y if y is not None else recompute()
+
     # ---- engine helpers ---------------------------------------------------------------
-    def _output_grads(self) -> list[Variable]:
+    def _output_grads(self, grads: dict[Variable, Variable], retain: bool) -> list[Variable]:
+        """This pass's gradients of the outputs (taken from ``grads``); zeros for unused ones."""
         gys = []
         for i, ref in enumerate(self.outputs):
             y = ref()
-            g = None if y is None else y.grad
+            g = None if y is None else grads.pop(y, None)
             if g is None:
-                shape, dtype = self._out_meta[i] if len(self.outputs) > 1 else (None, None)
-                if shape is None:  # the only output, yet unreached: its gradient is zero
-                    raise RuntimeError(f"{self.name}: output gradient missing")
+                shape, dtype = self._out_meta[i]
                 # The backend of an array input: a scalar constant input says nothing.
                 data = next(
                     (
@@ -172,6 +191,8 @@ class Function:
                 )
                 xp = _backend.backend_of(data).xp
                 g = _const(xp.zeros(shape, dtype))
+            elif retain:
+                y._retain(g)  # type: ignore[union-attr]
             gys.append(g)
         return gys
 
@@ -198,7 +219,7 @@ class Function:
 
     def _fresh(self) -> Function:
         f = copy.copy(self)
-        for k in ("inputs", "outputs", "needs_input_grad", "_out_meta", "generation"):
+        for k in ("inputs", "_out", "_outs", "needs_input_grad", "_out_meta", "generation"):
             f.__dict__.pop(k, None)
         return f
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from dezero.core import backend as _backend
+from dezero.core._check import *  # noqa: F403  (check_function & co., see _check.__all__)
 from dezero.core.variable import Variable
 
 __all__ = [

@@ -121,49 +121,79 @@ class Variable:
                     stack.append(x.creator)
                     x.unchain()
 
-    def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_grad: bool = False, create_graph: bool = False
+    ) -> None:
         """Compute the gradient of this Variable with respect to every leaf that needs one.
 
+        Args:
+            grad: the gradient to start from (PyTorch's ``gradient=``), a Variable or an
+                array of this Variable's shape; None starts from ones, whatever ``grad``
+                an earlier pass left here.
+            retain_grad: keep the gradients of intermediate Variables in their ``grad``
+                (added to what an earlier pass retained, as PyTorch does); by default
+                only leaves keep theirs.
+            create_graph: record the backward pass itself, so that the gradients can be
+                differentiated again (higher-order derivatives).
+
         Gradients are *added* to ``grad`` of the leaves: call ``cleargrad()`` (or a
-        model's ``cleargrads()``) between steps. Intermediate gradients are freed unless
-        ``retain_grad``. With ``create_graph`` the backward pass is itself recorded,
-        so the gradients can be differentiated again (higher-order derivatives).
+        model's ``cleargrads()``) between steps.
+
+        Raises:
+            RuntimeError: this Variable was computed with no graph recorded (under
+                ``no_grad()``, or from constants only): no gradient could reach anything.
         """
         if self.data is None:
             raise ValueError("backward: this Variable holds no data (data is None)")
-        if self.grad is None:
-            xp = _backend.backend_of(self.data).xp
-            self.grad = _const(xp.ones_like(self.data))
-        if self.creator is None:
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this Variable has no graph to differentiate: it was computed "
+                "under no_grad() (Config.enable_backprop False) or from constants only, so "
+                "no gradient can reach any parameter. Compute it with backprop enabled."
+            )
+        seed = self._initial_grad(grad)
+        f = self.creator
+        if f is None:  # a leaf: the gradient of itself
+            if seed is not self.grad:
+                self.grad = seed if self.grad is None else self.grad + seed
             return
 
-        # Functions leave a max-heap on generation, so each runs after every Function that
-        # consumes its outputs; the counter breaks ties without comparing Functions.
-        f = self.creator
-        heap: list[tuple[int, int, Function]] = [(-f.generation, 0, f)]
-        seen = {id(f)}
-        count = 1
+        # The gradients of this pass, per non-leaf Variable. Kept apart from ``grad``, so
+        # that a gradient retained by an earlier pass is never propagated again.
+        grads: dict[Variable, Variable] = {self: seed}
+        # Functions wait in a max-heap on generation, so each runs after every Function that
+        # consumes its outputs; the counter breaks ties without comparing Functions. The
+        # first new Function a step finds skips the heap when it would come out on top
+        # anyway: a chain of single-consumer ops never touches the heap.
+        heap: list[tuple[int, int, Function]] = []
+        seen = {f}
+        count = 0
         heappop = heapq.heappop
         heappush = heapq.heappush
         old = Config.enable_backprop
         Config.enable_backprop = create_graph
         try:
-            while heap:
-                f = heappop(heap)[2]
-                outputs = f.outputs
-                if len(outputs) == 1:
-                    y = outputs[0]()
-                    gxs = f.backward(y.grad)  # type: ignore[union-attr]  # alive: reached via it
+            while True:
+                if f._outs is None:  # one output, alive: reached through it
+                    y = f._out()  # type: ignore[misc]
+                    gy = grads.pop(y)  # type: ignore[arg-type]
+                    if retain_grad:
+                        y._retain(gy)  # type: ignore[union-attr]
+                    gys: Any = (gy,)
                 else:
-                    gxs = f.backward(*f._output_grads())
+                    gys = f._output_grads(grads, retain_grad)
+                inputs = f.inputs
+                if create_graph:
+                    _hold_leaves_weakly(inputs)
+                gxs = f.backward(*gys)
                 if type(gxs) is not tuple:
                     gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
-                inputs = f.inputs
                 if len(gxs) != len(inputs):
                     raise ValueError(
                         f"{f.name}.backward returned {len(gxs)} gradient(s) for "
                         f"{len(inputs)} input(s)"
                     )
+                nxt = None
                 i = 0
                 for need in f.needs_input_grad:
                     if need:
@@ -183,24 +213,58 @@ class Variable:
                                 # A gradient has its variable's dtype, also when the
                                 # formula met a wider operand (float32 x * float64 w).
                                 gx = _ops.arithmetic._cast(gx, xd.dtype)
-                            if x.grad is None:
-                                x.grad = gx
-                            else:
-                                # Out of place: the old gradient may be shared with another node.
-                                x.grad = x.grad + gx
                             c = x.creator
-                            if c is not None and id(c) not in seen:
-                                seen.add(id(c))
-                                heappush(heap, (-c.generation, count, c))
-                                count += 1
+                            if c is None:  # a leaf keeps its gradient, accumulated
+                                leaf = x.leaf() if type(x) is _LeafRef else x
+                                # None: a stand-in whose leaf is gone; nobody can read it.
+                                if leaf is not None:
+                                    # Out of place: the old gradient may be shared elsewhere.
+                                    leaf.grad = gx if leaf.grad is None else leaf.grad + gx
+                            else:
+                                g = grads.get(x)
+                                grads[x] = gx if g is None else g + gx
+                                if c not in seen:
+                                    seen.add(c)
+                                    if nxt is None:
+                                        nxt = c
+                                    else:
+                                        heappush(heap, (-c.generation, count, c))
+                                        count += 1
                     i += 1
-                if not retain_grad:
-                    for r in outputs:
-                        y = r()
-                        if y is not None:
-                            y.grad = None
+                if nxt is not None:
+                    if not heap or nxt.generation >= -heap[0][0]:
+                        f = nxt
+                        continue
+                    heappush(heap, (-nxt.generation, count, nxt))
+                    count += 1
+                if not heap:
+                    break
+                f = heappop(heap)[2]
         finally:
             Config.enable_backprop = old
+
+    def _initial_grad(self, grad: Any) -> Variable:
+        """The gradient a backward pass from this Variable starts from.
+
+        ``grad`` if given (checked against this Variable's shape), else ones. A subclass
+        may override it: dezero-compat starts from an existing ``self.grad``, as DeZero
+        does. The engine never adds a starting gradient that *is* ``self.grad`` to itself.
+        """
+        if grad is None:
+            xp = _backend.backend_of(self.data).xp
+            return _const(xp.ones_like(self.data))
+        g = grad if isinstance(grad, Variable) else as_variable(grad)
+        if g.shape != self.shape:
+            raise ValueError(
+                f"backward: grad has shape {g.shape}, but the Variable it starts from has "
+                f"shape {self.shape}"
+            )
+        return g
+
+    def _retain(self, g: Variable) -> None:
+        """Keep ``g``, this pass's gradient of an intermediate Variable (retain_grad)."""
+        if g is not self.grad:
+            self.grad = g if self.grad is None else self.grad + g
 
     # ---- methods mirroring the core ops ---------------------------------------------
     def reshape(self, *shape: Any) -> Variable:
@@ -309,6 +373,34 @@ class Parameter(Variable):
     __slots__ = ()
 
 
+class _LeafRef(Variable):
+    """Stands in a graph for a leaf Variable, holding its data and the leaf itself weakly.
+
+    ``backward(create_graph=True)`` puts these in place of the leaves among the inputs of
+    the Functions it visits, before their gradient formulas run. A leaf's gradient then
+    holds a graph that reaches the leaf's data but not the leaf, so ``x.grad`` and ``x``
+    make no reference cycle and are freed at once when the user drops ``x``. Gradients
+    reaching a stand-in go to its leaf (or nowhere, once the leaf is gone).
+    """
+
+    __slots__ = ("leaf",)
+    leaf: weakref.ref[Variable]
+
+
+def _hold_leaves_weakly(inputs: list[Variable]) -> None:
+    for i, x in enumerate(inputs):
+        if x.creator is None and x.requires_grad and type(x) is not _LeafRef:
+            r = Variable.__new__(_LeafRef)
+            r.data = x.data
+            r.name = x.name
+            r.grad = None
+            r.creator = None
+            r.generation = 0
+            r.requires_grad = True
+            r.leaf = weakref.ref(x)
+            inputs[i] = r
+
+
 def _short(x: Any) -> str:
     r = repr(x)
     return r if len(r) <= 40 else r[:37] + "..."
@@ -332,6 +424,11 @@ def _const(data: Any) -> Variable:
     return v
 
 
+def _shape(x: Any) -> tuple[int, ...]:
+    """The shape of a Variable or an array; ``()`` for a scalar (for argument checks)."""
+    return tuple(getattr(x, "shape", ()))
+
+
 def as_variable(obj: Any) -> Variable:
     """``obj`` if it is a Variable, else a Variable wrapping it (needing no gradient)."""
     if isinstance(obj, Variable):
@@ -349,10 +446,6 @@ def as_array(x: Any, array_module: Any = np) -> Any:
     if np.isscalar(x):
         return array_module.array(x)
     return x
-
-
-def _weak(v: Variable) -> weakref.ref[Variable]:
-    return weakref.ref(v)
 
 
 from dezero.core import ops as _ops  # noqa: E402  (ops need Variable defined first)

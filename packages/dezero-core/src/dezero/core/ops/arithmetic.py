@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from dezero.core.function import Function
+from dezero.core.ops.elementwise import log
+from dezero.core.ops.shape import sum_to
 from dezero.core.variable import Variable
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow"]
@@ -16,8 +18,6 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow"]
 def _unbroadcast(gx: Variable, x: Variable) -> Variable:
     """Sum a broadcast gradient back to the shape of input ``x``."""
     if gx.data.shape != x.shape:
-        from dezero.core.ops.shape import sum_to
-
         return sum_to(gx, x.shape)
     return gx
 
@@ -80,8 +80,6 @@ class Pow(Function):
         return x0**x1
 
     def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
-        from dezero.core.ops.elementwise import log
-
         x0, x1 = self.inputs
         n0, n1 = self.needs_input_grad
         gx0 = gx1 = None
@@ -98,8 +96,7 @@ class Pow(Function):
                     gx0 = gy * c * x0 ** (c - 1)
             gx0 = _unbroadcast(gx0, x0)
         if n1:
-            y = self.outputs[0]()
-            y = y if y is not None else x0**x1
+            y = self.output_or(lambda: x0**x1)
             c0 = x0.data
             if type(c0) in (int, float):
                 # A Python-scalar base: its log stays a weak Python float (float32 stays).

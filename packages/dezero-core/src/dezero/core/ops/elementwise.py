@@ -16,10 +16,7 @@ class Exp(Function):
         return get_array_module(x).exp(x)
 
     def backward(self, gy: Variable) -> Variable:
-        y = self.outputs[0]()
-        if y is None:
-            y = exp(self.inputs[0])
-        return gy * y
+        return gy * self.output_or(lambda: exp(self.inputs[0]))
 
 
 class Log(Function):
@@ -51,9 +48,7 @@ class Tanh(Function):
         return get_array_module(x).tanh(x)
 
     def backward(self, gy: Variable) -> Variable:
-        y = self.outputs[0]()
-        if y is None:
-            y = tanh(self.inputs[0])
+        y = self.output_or(lambda: tanh(self.inputs[0]))
         return gy * (1 - y * y)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from dezero.core.function import Function
+from dezero.core.ops.arithmetic import _unbroadcast
+from dezero.core.ops.shape import reshape, transpose
 from dezero.core.variable import Variable
 
 __all__ = ["matmul"]
 
 
 def _swap_last(x: Variable) -> Variable:
-    from dezero.core.ops.shape import transpose
-
     axes = list(range(x.ndim))
     axes[-1], axes[-2] = axes[-2], axes[-1]
     return transpose(x, axes)
@@ -30,9 +30,6 @@ class MatMul(Function):
         return x @ W
 
     def backward(self, gy: Variable) -> tuple[Variable | None, Variable | None]:
-        from dezero.core.ops.arithmetic import _unbroadcast
-        from dezero.core.ops.shape import reshape
-
         x, W = self.inputs
         nx, nw = self.needs_input_grad
         # Promote vectors to matrices so one formula covers every case.

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from dezero.core.function import Function
-from dezero.core.variable import Variable, _const
+from dezero.core.ops.shape import broadcast_to, reshape
+from dezero.core.variable import Variable, _const, _shape
 
 __all__ = ["sum", "max", "min"]
 
@@ -44,8 +45,6 @@ class Sum(Function):
         return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy: Variable) -> Variable:
-        from dezero.core.ops.shape import broadcast_to, reshape
-
         gy = reshape(gy, _keepdims_shape(self.x_shape, self.axis))
         return broadcast_to(gy, self.x_shape)
 
@@ -56,11 +55,8 @@ class _Extremum(Function):
         self.keepdims = keepdims
 
     def backward(self, gy: Variable) -> Variable:
-        from dezero.core.ops.shape import broadcast_to, reshape
-
         x = self.inputs[0]
-        y = self.outputs[0]()
-        ydata = y.data if y is not None else self.forward(x.data)
+        ydata = self.output_or(lambda: _const(self.forward(x.data))).data
         shape = _keepdims_shape(x.shape, self.axis)
         # Every element equal to the extremum receives the gradient (as DeZero does).
         mask = x.data == ydata.reshape(shape)
@@ -76,10 +72,6 @@ class Max(_Extremum):
 class Min(_Extremum):
     def forward(self, x: Any) -> Any:
         return x.min(axis=self.axis, keepdims=self.keepdims)
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape) if hasattr(x, "shape") else ()
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001

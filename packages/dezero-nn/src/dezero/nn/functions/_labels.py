@@ -8,14 +8,11 @@ import numpy as np
 
 from dezero.core import Variable, get_array_module
 from dezero.core.ops import broadcast_to
+from dezero.core.variable import _shape
 
 #: ``batchmean`` is DeZero's meaning (sum divided by the batch size ``len(x)``), the
 #: default; the others are PyTorch's.
 REDUCTIONS = ("batchmean", "mean", "sum", "none")
-
-
-def shape_of(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(x, "shape", ()))
 
 
 def raw(x: Any) -> Any:
@@ -74,7 +71,7 @@ def target_like(fname: str, x_shape: tuple[int, ...], t: Any) -> Any:
 
     Anything else (a broadcast that would grow ``x``) is an error naming both shapes.
     """
-    ts = shape_of(t)
+    ts = _shape(t)
     if ts == x_shape:
         return t
     size = int(np.prod(x_shape)) if x_shape else 1

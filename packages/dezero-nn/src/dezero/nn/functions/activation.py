@@ -14,12 +14,6 @@ __all__ = [
 ]
 
 
-def _output(f: Function, recompute: Any) -> Variable:
-    """The Function's output Variable, or ``recompute()`` if nobody holds it any more."""
-    y = f.outputs[0]()
-    return y if y is not None else recompute()
-
-
 # ---------------------------------------------------------------------------- sigmoid
 class Sigmoid(Function):
     def forward(self, x: Any) -> Any:
@@ -28,7 +22,7 @@ class Sigmoid(Function):
         return xp.tanh(x * 0.5) * 0.5 + 0.5
 
     def backward(self, gy: Variable) -> Variable:
-        y = _output(self, lambda: sigmoid(self.inputs[0]))
+        y = self.output_or(lambda: sigmoid(self.inputs[0]))
         return SigmoidGrad()(y, gy)
 
 
@@ -221,7 +215,7 @@ class Softmax(Function):
         return _softmax_array(x, self.axis)
 
     def backward(self, gy: Variable) -> Variable:
-        y = _output(self, lambda: softmax(self.inputs[0], self.axis))
+        y = self.output_or(lambda: softmax(self.inputs[0], self.axis))
         gx = y * gy
         return gx - y * sum(gx, axis=self.axis, keepdims=True)
 
@@ -256,7 +250,7 @@ class LogSoftmax(Function):
         return x - _logsumexp_array(x, self.axis)
 
     def backward(self, gy: Variable) -> Variable:
-        y = _output(self, lambda: log_softmax(self.inputs[0], self.axis))
+        y = self.output_or(lambda: log_softmax(self.inputs[0], self.axis))
         return gy - exp(y) * sum(gy, axis=self.axis, keepdims=True)
 
 

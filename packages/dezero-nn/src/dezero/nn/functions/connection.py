@@ -7,13 +7,9 @@ from typing import Any
 from dezero.core import Function, Variable
 from dezero.core.ops import matmul, reshape, sum
 from dezero.core.ops.shape import GetItemGrad
-from dezero.core.variable import as_variable
+from dezero.core.variable import _shape, as_variable
 
 __all__ = ["linear", "embed_id"]
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(x, "shape", ()))
 
 
 class MatMulNT(Function):

@@ -13,6 +13,7 @@ from typing import Any
 
 from dezero.core import Config, Function, Variable, get_array_module
 from dezero.core.ops import sum
+from dezero.core.variable import _shape
 
 __all__ = ["conv2d", "deconv2d", "im2col", "col2im", "get_conv_outsize", "get_deconv_outsize"]
 
@@ -36,10 +37,6 @@ def get_conv_outsize(size: int, k: int, s: int, p: int) -> int:
 def get_deconv_outsize(size: int, k: int, s: int, p: int) -> int:
     """Output length of a transposed convolution (the inverse of :func:`get_conv_outsize`)."""
     return s * (size - 1) + k - 2 * p
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(x, "shape", ()))
 
 
 def _windows(

@@ -15,14 +15,13 @@ import numpy as np
 
 from dezero.core import Function, Variable, get_array_module
 from dezero.core.ops import broadcast_to, get_item, log, sum, sum_to
-from dezero.core.variable import _const, as_variable
+from dezero.core.variable import _const, _shape, as_variable
 from dezero.nn.functions._device import check_same_device
 from dezero.nn.functions._labels import (
     check_not_empty,
     check_reduction,
     class_labels,
     raw,
-    shape_of,
     target_like,
 )
 from dezero.nn.functions.activation import log_softmax, sigmoid, softmax
@@ -31,9 +30,6 @@ __all__ = [
     "mean_squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy",
     "binary_cross_entropy",
 ]
-
-_shape = shape_of
-
 
 def _divisor(reduction: str, shape: tuple[int, ...]) -> int | None:
     """What the summed loss is divided by; None for ``"none"`` (no reduction)."""

@@ -6,14 +6,10 @@ from typing import Any
 
 from dezero.core import Config, Function, Variable, get_array_module
 from dezero.core.ops import reshape, sum, sum_to
-from dezero.core.variable import _const
+from dezero.core.variable import _const, _shape
 from dezero.nn.functions._device import check_same_device
 
 __all__ = ["batch_norm", "layer_norm"]
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(getattr(x, "shape", ()))
 
 
 class _Normalize(Function):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from dezero.core import Function, Variable, get_array_module
-from dezero.nn.functions.conv import _pair, _shape, get_conv_outsize
+from dezero.core.variable import _shape
+from dezero.nn.functions.conv import _pair, get_conv_outsize
 
 __all__ = ["pooling", "average_pooling"]
 
