@@ -9,6 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+# The xp fixture and the gpu marker, also when these tests run from the sdist.
+pytest_plugins = ["dezero.core.pytest_plugin"]
+
 sys.path.insert(0, os.path.dirname(__file__))
 
 

@@ -6,6 +6,9 @@ import pytest
 
 import dezero.core
 
+# The xp fixture and the gpu marker, also when these tests run from the sdist.
+pytest_plugins = ["dezero.core.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _seeded():
