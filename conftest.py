@@ -43,6 +43,86 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(skip)
 
 
+# ---------------------------------------------------------------- requires_system: BEGIN
+# Tests that need a piece of the operating system, not a Python package, are marked
+# ``@pytest.mark.requires_system("dot")``. Where the piece is absent they skip, with a
+# reason naming it and its install command; with ``DEZERO_REQUIRE_SYSTEM=1`` (CI sets it)
+# they fail instead, so a CI run can never pass by quietly skipping them. Self-contained
+# (standard library + pytest only) so it can move into a plugin as one block.
+import os  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def _system_dataset_dirs() -> list[Path]:
+    # The same places dezero.data.download.system_dirs() searches by default.
+    xdg = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    dirs = [Path(p) / "datasets" for p in xdg.split(os.pathsep) if p]
+    return [*dirs, Path("/usr/share/datasets")]
+
+
+def _has_fashion_mnist() -> bool:
+    return any(
+        all((d / "fashion-mnist" / f).is_file() for f in _FASHION_MNIST_FILES)
+        for d in _system_dataset_dirs()
+    )
+
+
+# name -> (what it is, how to install it, whether it is here)
+SYSTEM_PIECES: dict[str, tuple[str, str, Any]] = {
+    "dot": (
+        "Graphviz's dot program",
+        "apt-get install graphviz",
+        lambda: shutil.which("dot") is not None,
+    ),
+    "fashion-mnist": (
+        "Fashion-MNIST in /usr/share/datasets/fashion-mnist",
+        "apt-get install dataset-fashion-mnist",
+        _has_fashion_mnist,
+    ),
+}
+
+
+@functools.cache
+def _system_piece_missing(name: str) -> str | None:
+    """Why the system piece ``name`` is unusable here, or None when it is present."""
+    if name not in SYSTEM_PIECES:
+        raise pytest.UsageError(
+            f"requires_system: unknown system piece {name!r}; known: {sorted(SYSTEM_PIECES)}"
+        )
+    what, install, present = SYSTEM_PIECES[name]
+    if present():
+        return None
+    return f"needs {what} (system package, not pip): install it with '{install}'"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = []
+    for marker in item.iter_markers("requires_system"):
+        if not marker.args:
+            raise pytest.UsageError(
+                f"{item.nodeid}: requires_system needs a piece name, e.g. "
+                f"requires_system('dot'); known: {sorted(SYSTEM_PIECES)}"
+            )
+        missing += [r for r in map(_system_piece_missing, marker.args) if r is not None]
+    if not missing:
+        return
+    if os.environ.get("DEZERO_REQUIRE_SYSTEM") == "1":
+        pytest.fail(f"DEZERO_REQUIRE_SYSTEM=1 but this test {'; '.join(missing)}", pytrace=False)
+    pytest.skip(f"system test: {'; '.join(missing)}")
+
+
+# ---------------------------------------------------------------- requires_system: END
+
+
 # ---------------------------------------------------------------- device fixture (dezero-core)
 # Array tests take ``xp`` and build their arrays with it, so the same test runs on NumPy
 # always and on CuPy when a GPU backend is registered and usable. Only dezero.core is
@@ -53,6 +133,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "gpu: needs a CUDA GPU (CuPy + dezero-cuda); skipped with a reason otherwise"
+    )
+    config.addinivalue_line(
+        "markers",
+        "requires_system(name, ...): needs a system piece ('dot', 'fashion-mnist'); skipped "
+        "with its install command where absent, failed instead with DEZERO_REQUIRE_SYSTEM=1",
     )
 
 
