@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -311,3 +312,112 @@ def test_progress_bar_quiet_off_a_terminal(server, idx_files, capsys):
     server.files["/q/images.gz"] = idx_files.gz["images.gz"]
     fetch(_remote(idx_files), "tiny", [server.url + "/q/"])  # progress=None: stderr is no TTY
     assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------- bounds (issue 10 §4)
+
+
+def test_timeout_bounds_the_whole_download(server, idx_files, isolated_data_dirs):
+    # 1 byte per second never lets a single read wait 3 s, yet the download must end at 3 s.
+    server.files["/d/images.gz"] = idx_files.gz["images.gz"]
+    server.mode["/d/images.gz"] = "drip"
+    t0 = time.monotonic()
+    with pytest.raises(DatasetNotFoundError, match="timed out"):
+        fetch(_remote(idx_files), "tiny", [server.url + "/d/"], timeout=3, progress=False)
+    elapsed = time.monotonic() - t0
+    assert 2.5 < elapsed < 6, elapsed
+    assert not isolated_data_dirs["cache"].exists()
+
+
+def test_gzip_bomb_fails_fast_without_inflating(server, isolated_data_dirs):
+    import tracemalloc
+
+    inflated = 200 * 2**20  # 200 MiB of zeros, about 200 KB compressed
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(2**20)
+    bomb = b"".join(z.compress(zeros) for _ in range(inflated // len(zeros))) + z.flush()
+    server.files["/b/images.gz"] = bomb
+    rf = RemoteFile("images.gz", sha256="0" * 64, content_size=7840016)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetNotFoundError, match="decompression bomb"):
+            fetch(rf, "tiny", [server.url + "/b/"], progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 7840016 * 1.5 + 4 * 2**20, peak  # never near the 200 MiB it would inflate to
+    assert not isolated_data_dirs["cache"].exists()
+
+
+@pytest.mark.parametrize("mode", ["ok", "nolength"])
+def test_size_capped_at_the_known_length(server, idx_files, isolated_data_dirs, mode):
+    body = idx_files.gz["images.gz"]
+    server.files["/z/images.gz"] = body + bytes(5000)  # more than the file's known length
+    server.mode["/z/images.gz"] = mode
+    rf = RemoteFile("images.gz", sha256=idx_files.sha256["images.gz"], size=len(body))
+    with pytest.raises(DatasetNotFoundError, match="announces|larger than the file's known size"):
+        fetch(rf, "tiny", [server.url + "/z/"], progress=False)
+    assert not isolated_data_dirs["cache"].exists()
+    server.files["/z/images.gz"] = body  # the right length, no Content-Length: accepted
+    assert fetch(rf, "tiny", [server.url + "/z/"], progress=False) == gzip.decompress(body)
+
+
+def test_download_holds_the_body_once(server, isolated_data_dirs):
+    import tracemalloc
+
+    n = 16 * 2**20
+    raw = np.random.default_rng(0).integers(0, 256, n, dtype=np.uint8).tobytes()
+    body = gzip.compress(raw, compresslevel=1, mtime=0)  # incompressible: body ~ content
+    server.files["/m/big.gz"] = body
+    rf = RemoteFile("big.gz", sha256=hashlib.sha256(raw).hexdigest(), content_size=n)
+    tracemalloc.start()
+    try:
+        content = fetch(rf, "tiny", [server.url + "/m/"], progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert bytes(content) == raw
+    # The content, plus chunks: not the body and a copy of it besides (that was 3n).
+    assert peak < 1.5 * n, peak / n
+
+
+_SIGTERM_CHILD = """
+import sys
+from dezero.data.download import RemoteFile, fetch
+fetch(RemoteFile("images.gz", sha256="0" * 64), "tiny", [sys.argv[1]], timeout=60,
+      progress=False)
+"""
+
+
+def test_sigterm_removes_the_part_file(server, idx_files, isolated_data_dirs):
+    import signal
+    import subprocess
+    import sys
+
+    server.files["/s/images.gz"] = idx_files.gz["images.gz"]
+    server.mode["/s/images.gz"] = "stall"  # 10 bytes, then silence: the .part file exists
+    proc = subprocess.Popen([sys.executable, "-c", _SIGTERM_CHILD, server.url + "/s/"],
+                            env=dict(os.environ))
+    folder = isolated_data_dirs["cache"] / "tiny"
+    try:
+        deadline = time.monotonic() + 30
+        while not any(folder.glob(".images.gz.*.part")) and time.monotonic() < deadline:
+            assert proc.poll() is None, "the child ended before downloading"
+            time.sleep(0.05)
+        assert any(folder.glob(".images.gz.*.part"))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == -signal.SIGTERM  # it still dies of the signal
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not isolated_data_dirs["cache"].exists() or _files_in(isolated_data_dirs["cache"]) == []
+    assert not folder.exists()  # the folder it made for the download is gone too
+
+
+def test_real_datasets_prefer_https_mirrors():
+    from dezero.data import datasets
+
+    for cls in (datasets.MNIST, datasets.FashionMNIST, datasets.CIFAR10, datasets.CIFAR100):
+        schemes = [m.split(":", 1)[0] for m in cls.mirrors]
+        assert schemes[0] == "https", cls
+        assert schemes == sorted(schemes, key=lambda s: s != "https"), cls  # https first
