@@ -117,7 +117,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     if os.environ.get("DEZERO_REQUIRE_SYSTEM") == "1":
         pytest.fail(f"DEZERO_REQUIRE_SYSTEM=1 but this test {'; '.join(missing)}", pytrace=False)
-    pytest.skip(f"system test: {'; '.join(missing)}")
+    # Reported at the test's own line, as a skip marker's would be.
+    raise pytest.skip.Exception(f"system test: {'; '.join(missing)}", _use_item_location=True)
 
 
 # ---------------------------------------------------------------- requires_system: END

@@ -127,3 +127,49 @@ def test_compose_never_overwrites_the_callers_data():
     np.testing.assert_allclose(
         out, (u_before.reshape(4, -1).astype(np.float64) - 1.0) / 4.0, rtol=1e-6
     )
+
+
+# ---------------------------------------------------------------- randomness (issue 10 §6)
+
+
+def test_unseeded_random_transforms_follow_the_framework_seed():
+    from dezero.core import random
+
+    xs = _batch(shape=(40, 1, 3, 4))
+    flip, crop = T.RandomHorizontalFlip(p=0.5), T.RandomCrop(2, padding=1)  # made before seed
+    random.seed(0)
+    a = flip.apply_batch(xs), crop.apply_batch(xs)
+    random.seed(0)
+    b = flip.apply_batch(xs), T.RandomCrop(2, padding=1).apply_batch(xs)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    # Independent reference: seed(0) is PCG64(0); the flip draws one uniform per sample.
+    flips = np.random.Generator(np.random.PCG64(0)).random(40) < 0.5
+    want = np.where(flips[:, None, None, None], xs[..., ::-1], xs)
+    np.testing.assert_array_equal(a[0], want)
+    assert flip.state_dict() == {"type": "RandomHorizontalFlip", "rng_state": None}
+
+
+def test_compose_state_round_trip_and_bad_state_changes_nothing():
+    import json
+
+    xs = _batch(shape=(30, 1, 6, 6))
+    pipe = T.Compose(
+        [T.RandomCrop(4, padding=1, seed=5), T.ToFloat(), T.RandomHorizontalFlip(seed=6)]
+    )
+    pipe.apply_batch(xs)
+    state = json.loads(json.dumps(pipe.state_dict()))  # plain JSON data
+    first = pipe.apply_batch(xs)
+    second = pipe.apply_batch(xs)
+    pipe.load_state_dict(state)
+    np.testing.assert_array_equal(pipe.apply_batch(xs), first)
+    # A state that fails anywhere loads nowhere: the generators keep their positions.
+    bad = json.loads(json.dumps(state))
+    bad["transforms"][2]["rng_state"] = {"bit_generator": "MT19937"}
+    with pytest.raises(ValueError, match="step 2"):
+        pipe.load_state_dict(bad)
+    np.testing.assert_array_equal(pipe.apply_batch(xs), second)
+    with pytest.raises(ValueError, match="holds 2 steps"):
+        pipe.load_state_dict({"type": "Compose", "transforms": state["transforms"][:2]})
+    with pytest.raises(ValueError, match="without a seed of its own"):
+        T.RandomCrop(4, seed=1).load_state_dict({"type": "RandomCrop", "rng_state": None})

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dezero.core.backend import backend_of, get_array_module
-from dezero.core.random import make_generator
+from dezero.core.random import get_generator, get_state, make_generator, set_state
 
 __all__ = [
     "Transform",
@@ -26,6 +26,7 @@ __all__ = [
     "ToFloat",
     "ToInt",
     "Normalize",
+    "RandomTransform",
     "RandomHorizontalFlip",
     "RandomCrop",
 ]
@@ -44,6 +45,25 @@ class Transform:
     def apply_batch(self, xs: Any) -> Any:
         """Transform a batch (first axis = samples); by default sample by sample."""
         return _stack([self(x) for x in xs])
+
+    def state_dict(self) -> dict[str, Any]:
+        """The transform's mutable state as plain JSON data (none for a deterministic one)."""
+        return {"type": type(self).__name__}
+
+    def check_state_dict(self, state: Any) -> None:
+        """Raise if ``state`` cannot be loaded; changes nothing (checked before any load)."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{owner}: expected a dict, got {type(state).__name__}")
+        if state.get("type") != type(self).__name__:
+            raise ValueError(
+                f"{owner}: state was saved from a {state.get('type')!r}, not a "
+                f"{type(self).__name__!r}"
+            )
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (checked in full first; a bad one changes nothing)."""
+        self.check_state_dict(state)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -67,6 +87,22 @@ def apply_batch(transform: Callable[[Any], Any] | None, xs: Any) -> Any:
     return _stack([transform(x) for x in xs])
 
 
+def _state_of(transform: Any) -> dict[str, Any] | None:
+    method = getattr(transform, "state_dict", None)
+    return method() if callable(method) else None
+
+
+def check_state(transform: Any, state: Any) -> None:
+    """Raise if ``state`` (from ``state_dict()``, or None) does not fit ``transform``."""
+    check = getattr(transform, "check_state_dict", None)
+    if callable(check):
+        check(state)
+    elif state is not None:
+        raise ValueError(
+            f"load_state_dict: {type(transform).__name__} holds no state, got {str(state)[:60]}"
+        )
+
+
 class Compose(Transform):
     """Apply ``transforms`` one after another.
 
@@ -76,6 +112,34 @@ class Compose(Transform):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]] = ()) -> None:
         self.transforms = list(transforms)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every step's state, in order (None for a plain function without one)."""
+        return {
+            "type": type(self).__name__,
+            "transforms": [_state_of(t) for t in self.transforms],
+        }
+
+    def check_state_dict(self, state: Any) -> None:
+        super().check_state_dict(state)
+        steps = state.get("transforms")
+        if not isinstance(steps, list) or len(steps) != len(self.transforms):
+            got = len(steps) if isinstance(steps, list) else type(steps).__name__
+            raise ValueError(
+                f"Compose.load_state_dict: state holds {got} steps, this Compose has "
+                f"{len(self.transforms)}"
+            )
+        for i, (t, st) in enumerate(zip(self.transforms, steps)):
+            try:
+                check_state(t, st)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"Compose.load_state_dict: step {i}: {e}") from None
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.check_state_dict(state)  # every step first, then apply: all or nothing
+        for t, st in zip(self.transforms, state["transforms"]):
+            if st is not None:
+                t.load_state_dict(st)  # type: ignore[union-attr]
 
     def __call__(self, x: Any) -> Any:
         for t in self.transforms:
@@ -209,14 +273,65 @@ class Normalize(Transform):
         return xs
 
 
-class RandomHorizontalFlip(Transform):
-    """Flip the last axis (image width) with probability ``p``; per sample in a batch."""
+class RandomTransform(Transform):
+    """A transform that draws random numbers, from its own generator or the framework's.
+
+    With ``seed=None`` (the default) it draws from the framework's generator at each call,
+    so :func:`dezero.core.random.seed` reaches it and the framework's saved random state
+    (a Trainer checkpoint's) covers it. With a seed it owns a generator, whose state
+    :meth:`state_dict` / :meth:`load_state_dict` save and restore.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._rng = None if seed is None else make_generator(seed)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator drawn from now: its own, or the framework's current one."""
+        return get_generator() if self._rng is None else self._rng
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "rng_state": None if self._rng is None else get_state(self._rng),
+        }
+
+    def check_state_dict(self, state: Any) -> None:
+        super().check_state_dict(state)
+        owner = f"{type(self).__name__}.load_state_dict"
+        if "rng_state" not in state:
+            raise ValueError(f"{owner}: state has no 'rng_state'")
+        rng_state = state["rng_state"]
+        if (rng_state is None) != (self._rng is None):
+            raise ValueError(
+                f"{owner}: state is from a transform "
+                f"{'without' if rng_state is None else 'with'} a seed of its own; this one "
+                f"{'has one' if self._rng is not None else 'draws from the framework generator'}"
+            )
+        if rng_state is not None:
+            try:
+                set_state(rng_state, make_generator(0))  # on a scratch generator
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(f"{owner}: malformed rng_state: {e}") from None
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.check_state_dict(state)
+        if self._rng is not None:
+            set_state(state["rng_state"], self._rng)
+
+
+class RandomHorizontalFlip(RandomTransform):
+    """Flip the last axis (image width) with probability ``p``; per sample in a batch.
+
+    ``seed``: see :class:`RandomTransform` (None: the framework's generator).
+    """
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p!r}")
+        super().__init__(seed)
         self.p = p
-        self.rng = make_generator(seed)
 
     def __call__(self, x: Any) -> Any:
         return x[..., ::-1] if self.rng.random() < self.p else x
@@ -228,7 +343,7 @@ class RandomHorizontalFlip(Transform):
         return out
 
 
-class RandomCrop(Transform):
+class RandomCrop(RandomTransform):
     """Crop a random ``size`` window from the last two axes, after zero-padding by ``padding``.
 
     Each sample of a batch gets its own window. ``size`` is an int (square) or ``(h, w)``.
@@ -249,7 +364,7 @@ class RandomCrop(Transform):
         self.size = (int(h), int(w))
         self.padding = int(padding)
         self.fill = fill
-        self.rng = make_generator(seed)
+        super().__init__(seed)
 
     def _pad(self, x: Any, batch: bool) -> Any:
         need = 3 if batch else 2
