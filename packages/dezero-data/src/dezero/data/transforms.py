@@ -29,6 +29,10 @@ __all__ = [
     "RandomTransform",
     "RandomHorizontalFlip",
     "RandomCrop",
+    "Resize",
+    "CenterCrop",
+    "ToArray",
+    "ToPIL",
 ]
 
 
@@ -405,3 +409,140 @@ class RandomCrop(RandomTransform):
         ni = xp.arange(n).reshape(n, 1, 1, 1)
         ci = xp.arange(flat.shape[1]).reshape(1, -1, 1, 1)
         return flat[ni, ci, rows, cols].reshape((n, *mid, h, w))
+
+
+# ---------------------------------------------------------------- PIL images (Pillow: optional)
+# DeZero's image transforms. Sizes are (width, height), as in DeZero and Pillow (an int
+# means a square). Pillow is the ``image`` extra: pip install "dezero-data[image]".
+
+
+def _pil_image(owner: str) -> Any:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            f"{owner}: needs Pillow, an optional extra of dezero-data: "
+            "pip install 'dezero-data[image]' (or pip install Pillow)"
+        ) from None
+    return Image
+
+
+def _pair(owner: str, size: Any) -> tuple[int, int]:
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        w = h = int(size)
+    elif isinstance(size, (tuple, list)) and len(size) == 2:
+        w, h = (int(v) for v in size)
+    else:
+        raise ValueError(f"{owner}: size must be an int or (width, height), got {size!r}")
+    if w <= 0 or h <= 0:
+        raise ValueError(f"{owner}: size must be positive, got {size!r}")
+    return w, h
+
+
+def _check_image(owner: str, img: Any) -> None:
+    Image = _pil_image(owner)
+    if not isinstance(img, Image.Image):
+        raise TypeError(
+            f"{owner}: expects a PIL image, got {type(img).__name__}"
+            + (" (convert arrays with ToPIL() first)" if hasattr(img, "shape") else "")
+        )
+
+
+class Resize(Transform):
+    """Resize a PIL image to ``size`` = ``(width, height)`` (an int: square), as DeZero does.
+
+    ``mode`` is Pillow's resampling filter (default bilinear, ``2``). Needs Pillow.
+
+    Example:
+        >>> Compose([ToPIL(), Resize(64), ToArray()])
+    """
+
+    def __init__(self, size: int | tuple[int, int], mode: int = 2) -> None:
+        self.size = _pair("Resize", size)
+        self.mode = mode
+
+    def __call__(self, img: Any) -> Any:
+        _check_image("Resize", img)
+        return img.resize(self.size, self.mode)
+
+    def apply_batch(self, imgs: Any) -> Any:
+        return [self(img) for img in imgs]
+
+
+class CenterCrop(Transform):
+    """Cut the central ``size`` = ``(width, height)`` window (an int: square), as DeZero does.
+
+    Works on PIL images and on arrays, whose last two axes are height and width (a sample
+    ``(C, H, W)`` or a batch ``(N, C, H, W)``). When the size difference is odd, the
+    extra pixel is cut from the right and the bottom.
+    """
+
+    def __init__(self, size: int | tuple[int, int]) -> None:
+        self.size = _pair("CenterCrop", size)
+
+    def _box(self, W: int, H: int) -> tuple[int, int, int, int]:
+        w, h = self.size
+        if w > W or h > H:
+            raise ValueError(
+                f"CenterCrop: crop (width {w}, height {h}) is larger than the image "
+                f"(width {W}, height {H})"
+            )
+        left, top = (W - w) // 2, (H - h) // 2
+        return left, top, left + w, top + h
+
+    def __call__(self, x: Any) -> Any:
+        if hasattr(x, "shape"):
+            if x.ndim < 2:
+                raise ValueError(f"CenterCrop: an array needs axes (..., H, W), got {x.shape}")
+            left, top, right, bottom = self._box(x.shape[-1], x.shape[-2])
+            return x[..., top:bottom, left:right]
+        _check_image("CenterCrop", x)
+        return x.crop(self._box(*x.size))
+
+    def apply_batch(self, xs: Any) -> Any:
+        if hasattr(xs, "shape"):
+            return self(xs)  # the same slice for every sample
+        return [self(x) for x in xs]
+
+
+class ToArray(Transform):
+    """A PIL image as an array ``(C, H, W)`` of ``dtype`` (grey images: ``C = 1``).
+
+    An array passes through unchanged, as in DeZero. Needs Pillow for images.
+    """
+
+    def __init__(self, dtype: Any = np.float32) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def __call__(self, img: Any) -> Any:
+        if hasattr(img, "shape") and hasattr(img, "dtype"):
+            return img
+        _check_image("ToArray", img)
+        a = np.asarray(img)
+        a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+        return a.astype(self.dtype)
+
+    def apply_batch(self, imgs: Any) -> Any:
+        if hasattr(imgs, "shape") and hasattr(imgs, "dtype"):
+            return imgs
+        return _stack([self(img) for img in imgs])
+
+
+class ToPIL(Transform):
+    """An array ``(C, H, W)`` (``C`` = 1, 3 or 4; uint8) as a PIL image. Needs Pillow."""
+
+    def __call__(self, array: Any) -> Any:
+        Image = _pil_image("ToPIL")
+        a = np.asarray(array)
+        if a.ndim != 3 or a.shape[0] not in (1, 3, 4):
+            raise ValueError(f"ToPIL: expects an array (C, H, W) with C 1, 3 or 4, got {a.shape}")
+        if a.dtype != np.uint8 and a.shape[0] != 1:
+            raise ValueError(
+                f"ToPIL: colour images must be uint8 (0-255), got {a.dtype}; "
+                "scale and convert first (e.g. AsType(np.uint8))"
+            )
+        hwc = a[0] if a.shape[0] == 1 else np.ascontiguousarray(a.transpose(1, 2, 0))
+        return Image.fromarray(hwc)
+
+    def apply_batch(self, xs: Any) -> Any:
+        return [self(x) for x in xs]
