@@ -1,4 +1,5 @@
-"""Workspace-wide pytest hooks: skip tests marked ``gpu`` where no GPU answers.
+"""Workspace-wide pytest hooks: skip tests marked ``gpu`` where no GPU answers, and tests
+marked ``requires_system`` where a system piece is missing (failed under DEZERO_REQUIRE_SYSTEM=1).
 
 This file is loaded by every test run in the repository, including the isolated
 environments that hold a single package, so it imports nothing beyond the standard

@@ -342,7 +342,8 @@ def _user_file_message(
         reason = f"is not the expected file of dataset {dataset!r}: {why}"
         todo = (
             f"If it is another dataset's file or a damaged copy, move it out of that folder "
-            f"or replace it with the right {file.filename!r}{source}"
+            f"(keep each dataset in its own <dir>/<name>/ folder) or replace it with the "
+            f"right {file.filename!r}{source}"
         )
     return (
         f"{caller}: {path} (from {origin}) {reason}. It was left as it is: dezero never "
@@ -405,6 +406,8 @@ def _terminate_cleanly() -> Iterator[None]:
         raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, handler)
+    if previous is None:  # set outside Python: the default is the closest we can restore
+        previous = signal.SIG_DFL
     try:
         yield
     except _Terminated:
