@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 from dezero.train import cli
+
+pytestmark = pytest.mark.requires_system("fashion-mnist")
 
 
 def test_fashion_mnist_dataset_flag_trains_on_the_full_set(tmp_path, capsys, monkeypatch):

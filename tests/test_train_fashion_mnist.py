@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 import dezero.nn.functions as F
 from dezero.data import DataLoader, datasets
 from dezero.nn.models import MLP
 from dezero.nn.optimizers import Adam
 from dezero.train import Callback, Trainer
+
+pytestmark = pytest.mark.requires_system("fashion-mnist")
 
 
 class StopAtAccuracy(Callback):

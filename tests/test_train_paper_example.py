@@ -7,6 +7,7 @@ import struct
 
 import matplotlib.image as mpimg
 import numpy as np
+import pytest
 
 import dezero.nn.functions as F
 from dezero.data import DataLoader, datasets
@@ -14,6 +15,8 @@ from dezero.nn.models import MLP
 from dezero.nn.optimizers import SGD
 from dezero.train import Trainer
 from dezero.train.plot import history_figure
+
+pytestmark = pytest.mark.requires_system("fashion-mnist")
 
 
 def test_paper_example_trains_and_draws_figure_7(tmp_path):

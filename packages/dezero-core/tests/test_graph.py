@@ -48,6 +48,7 @@ def test_dot_rejects_non_variable():
         get_dot_graph(np.ones(2))
 
 
+@pytest.mark.requires_system("dot")
 def test_plot_png_and_svg(tmp_path):
     _, _, y = _diamond()
     png = tmp_path / "sub" / "g.png"
@@ -73,6 +74,7 @@ def test_plot_rejects_unknown_extension(tmp_path):
         plot_dot_graph(y, to_file=str(tmp_path / "g.jpg"))
 
 
+@pytest.mark.requires_system("dot")
 def test_plot_pdf(tmp_path):
     _, _, y = _diamond()
     pdf = tmp_path / "g.pdf"

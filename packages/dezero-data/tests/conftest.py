@@ -68,7 +68,7 @@ class Server:
 
     url: str
     files: dict[str, bytes] = field(default_factory=dict)
-    mode: dict[str, str] = field(default_factory=dict)  # path -> "truncate" | "stall"
+    mode: dict[str, str] = field(default_factory=dict)  # path -> "truncate" | "stall" | ...
     hits: Counter[str] = field(default_factory=Counter)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -90,9 +90,24 @@ def server() -> Iterator[Server]:
                 return
             mode = state.mode.get(path, "ok")
             self.send_response(200)
+            if mode == "nolength":  # no Content-Length: the body ends when the connection does
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if mode == "truncate":
+            if mode == "drip":  # one byte a second, until the client gives up
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        if state.release.wait(1.0):
+                            return
+                except OSError:
+                    return
+            elif mode == "truncate":
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.close_connection = True

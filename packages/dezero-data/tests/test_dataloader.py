@@ -246,3 +246,53 @@ def test_to_gpu_refuses_bad_devices_and_keeps_its_device():
         with pytest.raises(ValueError, match="DataLoader.to_gpu: device must be a GPU"):
             loader.to_gpu("cpu")
         assert loader.device == "cpu"
+# ---------------------------------------------------------------- randomness (issue 10 §6)
+
+
+def _aug_dataset(seed):
+    from dezero.data import ArrayDataset
+    from dezero.data import transforms as T
+
+    xs = np.arange(60 * 36, dtype=np.float32).reshape(60, 1, 6, 6)
+    aug = T.Compose([T.RandomCrop(4, padding=1, seed=seed), T.RandomHorizontalFlip(seed=seed)])
+    return ArrayDataset(xs, np.arange(60), transform=aug)
+
+
+def test_resume_mid_epoch_with_seeded_augmentation():
+    import json
+
+    run = DataLoader(_aug_dataset(1), 10, seed=3)
+    it = iter(run)
+    for _ in range(2):
+        next(it)
+    state = json.loads(json.dumps(run.state_dict()))
+    rest = [x for x, _ in it]
+    resumed = DataLoader(_aug_dataset(99), 10, seed=42)  # other seeds: the state overrides
+    resumed.load_state_dict(state)
+    got = [x for x, _ in resumed]
+    assert len(got) == len(rest) == 4
+    for a, b in zip(got, rest):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_transform_state_leaves_the_loader_unchanged():
+    loader = DataLoader(_aug_dataset(1), 10, seed=3)
+    state = loader.state_dict()
+    state["transforms"]["transform"]["transforms"][0]["rng_state"] = "garbage"
+    before = loader.state_dict()
+    with pytest.raises(ValueError, match="dataset.transform"):
+        loader.load_state_dict(state)
+    assert loader.state_dict() == before
+
+
+def test_unseeded_loader_follows_the_framework_seed_without_drawing_from_it():
+    from dezero.core import random
+
+    random.seed(5)
+    a = _epoch(DataLoader(_ids(), 10))
+    after_a = random.get_generator().random()
+    random.seed(5)
+    b = _epoch(DataLoader(_ids(), 10))
+    assert a == b and sum(a, []) != list(range(103))
+    # Creating a loader draws nothing: the next framework number is the first of PCG64(5).
+    assert after_a == np.random.Generator(np.random.PCG64(5)).random()

@@ -144,6 +144,7 @@ def test_real_datasets_without_data_or_network_say_what_to_do(isolated_data_dirs
         (datasets.MNIST, "train-images-idx3-ubyte.gz"),
         (datasets.FashionMNIST, "train-images-idx3-ubyte.gz"),
         (datasets.CIFAR10, "cifar-10-binary.tar.gz"),
+        (datasets.CIFAR100, "cifar-100-binary.tar.gz"),
     ):
         with pytest.raises(DatasetNotFoundError) as e:
             cls(download=False)
@@ -206,3 +207,46 @@ def test_labels_and_image_grid():
         r, c = divmod(k, 3)
         want = imgs[k, 0] if k < 5 else np.zeros((2, 3), np.uint8)
         np.testing.assert_array_equal(grid[2 * r : 2 * r + 2, 3 * c : 3 * c + 3], want)
+
+
+def test_cifar100_binary_fine_and_coarse_labels(server, isolated_data_dirs):
+    rng = np.random.default_rng(1)
+    buf, records = io.BytesIO(), {}
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for part, n in (("train", 5), ("test", 3)):
+            rec = rng.integers(0, 256, size=(n, 2 + 3072), dtype=np.uint8)
+            rec[:, 0] %= 20
+            rec[:, 1] %= 100
+            records[part] = rec
+            info = tarfile.TarInfo(f"cifar-100-binary/{part}.bin")
+            info.size = rec.size
+            tar.addfile(info, io.BytesIO(rec.tobytes()))
+    archive = buf.getvalue()
+
+    class TinyCIFAR100(datasets.CIFAR100):
+        name = "tiny-cifar-100"
+        file = RemoteFile(
+            "cifar-100-binary.tar.gz", archive_sha256=hashlib.sha256(archive).hexdigest()
+        )
+
+    server.files["/c100/cifar-100-binary.tar.gz"] = archive
+    mirrors = [server.url + "/c100/"]
+    for part, train in (("train", True), ("test", False)):
+        for label_type, byte in (("fine", 1), ("coarse", 0)):
+            ds = TinyCIFAR100(train=train, label_type=label_type, mirrors=mirrors,
+                              transform=None, progress=False)
+            rec = records[part]
+            assert len(ds) == len(rec) and ds.label.dtype == np.int64
+            for k in range(len(rec)):  # naive reference: record by record
+                assert ds.label[k] == rec[k, byte]
+                for c in range(3):
+                    np.testing.assert_array_equal(
+                        ds.data[k, c], rec[k, 2 + 1024 * c : 2 + 1024 * (c + 1)].reshape(32, 32)
+                    )
+    assert server.hits["/c100/cifar-100-binary.tar.gz"] == 1  # then found in the cache
+    x, _ = TinyCIFAR100(mirrors=[])[0]
+    assert x.dtype == np.float32 and x.shape == (3, 32, 32) and 0 <= x.min() <= x.max() <= 1
+    with pytest.raises(ValueError, match="label_type must be 'fine' or 'coarse'"):
+        TinyCIFAR100(label_type="medium", mirrors=[])
+    assert datasets.CIFAR100.labels()[99] == "worm" and len(datasets.CIFAR100.labels()) == 100
+    assert datasets.CIFAR100.labels("coarse")[19] == "vehicles_2"

@@ -127,3 +127,125 @@ def test_compose_never_overwrites_the_callers_data():
     np.testing.assert_allclose(
         out, (u_before.reshape(4, -1).astype(np.float64) - 1.0) / 4.0, rtol=1e-6
     )
+
+
+# ---------------------------------------------------------------- randomness (issue 10 §6)
+
+
+def test_unseeded_random_transforms_follow_the_framework_seed():
+    from dezero.core import random
+
+    xs = _batch(shape=(40, 1, 3, 4))
+    flip, crop = T.RandomHorizontalFlip(p=0.5), T.RandomCrop(2, padding=1)  # made before seed
+    random.seed(0)
+    a = flip.apply_batch(xs), crop.apply_batch(xs)
+    random.seed(0)
+    b = flip.apply_batch(xs), T.RandomCrop(2, padding=1).apply_batch(xs)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    # Independent reference: seed(0) is PCG64(0); the flip draws one uniform per sample.
+    flips = np.random.Generator(np.random.PCG64(0)).random(40) < 0.5
+    want = np.where(flips[:, None, None, None], xs[..., ::-1], xs)
+    np.testing.assert_array_equal(a[0], want)
+    assert flip.state_dict() == {"type": "RandomHorizontalFlip", "rng_state": None}
+
+
+def test_compose_state_round_trip_and_bad_state_changes_nothing():
+    import json
+
+    xs = _batch(shape=(30, 1, 6, 6))
+    pipe = T.Compose(
+        [T.RandomCrop(4, padding=1, seed=5), T.ToFloat(), T.RandomHorizontalFlip(seed=6)]
+    )
+    pipe.apply_batch(xs)
+    state = json.loads(json.dumps(pipe.state_dict()))  # plain JSON data
+    first = pipe.apply_batch(xs)
+    second = pipe.apply_batch(xs)
+    pipe.load_state_dict(state)
+    np.testing.assert_array_equal(pipe.apply_batch(xs), first)
+    # A state that fails anywhere loads nowhere: the generators keep their positions.
+    bad = json.loads(json.dumps(state))
+    bad["transforms"][2]["rng_state"] = {"bit_generator": "MT19937"}
+    with pytest.raises(ValueError, match="step 2"):
+        pipe.load_state_dict(bad)
+    np.testing.assert_array_equal(pipe.apply_batch(xs), second)
+    with pytest.raises(ValueError, match="holds 2 steps"):
+        pipe.load_state_dict({"type": "Compose", "transforms": state["transforms"][:2]})
+    with pytest.raises(ValueError, match="without a seed of its own"):
+        T.RandomCrop(4, seed=1).load_state_dict({"type": "RandomCrop", "rng_state": None})
+
+
+# ---------------------------------------------------------------- PIL image transforms
+
+
+def _rgb(h=5, w=7, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, size=(3, h, w), dtype=np.uint8)
+
+
+def test_topil_toarray_round_trip_against_the_pixel_layout():
+    from PIL import Image
+
+    x = _rgb()
+    img = T.ToPIL()(x)
+    assert isinstance(img, Image.Image) and img.size == (7, 5) and img.mode == "RGB"
+    for r in range(5):
+        for c in range(7):  # naive reference: pixel (column c, row r) holds x[:, r, c]
+            assert img.getpixel((c, r)) == tuple(int(v) for v in x[:, r, c])
+    back = T.ToArray()(img)
+    assert back.dtype == np.float32 and back.shape == (3, 5, 7)
+    np.testing.assert_array_equal(back, x.astype(np.float32))
+    assert T.ToArray(np.uint8)(T.ToPIL()(x[:1])).shape == (1, 5, 7)  # grey: one channel
+    assert T.ToArray()(x) is x  # arrays pass through, as in DeZero
+    with pytest.raises(ValueError, match="ToPIL: colour images must be uint8"):
+        T.ToPIL()(x.astype(np.float32))
+    with pytest.raises(ValueError, match=r"ToPIL: expects an array \(C, H, W\)"):
+        T.ToPIL()(x[0])
+
+
+def test_resize_width_height_order_and_nearest_is_pixel_repetition():
+    x = _rgb(h=3, w=4)
+    img = T.Resize((8, 6), mode=0)(T.ToPIL()(x))  # 0: nearest; (width 8, height 6)
+    assert img.size == (8, 6)
+    want = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)  # every pixel doubled both ways
+    np.testing.assert_array_equal(T.ToArray(np.uint8)(img), want)
+    const = np.full((3, 9, 9), 77, np.uint8)
+    out = T.ToArray(np.uint8)(T.Resize(4)(T.ToPIL()(const)))  # bilinear keeps a constant
+    assert out.shape == (3, 4, 4) and (out == 77).all()
+    with pytest.raises(TypeError, match="convert arrays with ToPIL"):
+        T.Resize(4)(x)
+    with pytest.raises(ValueError, match="size must be positive"):
+        T.Resize(0)
+
+
+@pytest.mark.parametrize("size, W, H", [(3, 7, 5), ((4, 2), 7, 5), ((2, 5), 6, 5)])
+def test_center_crop_on_images_and_arrays(size, W, H):
+    x = _rgb(h=H, w=W)
+    w, h = (size, size) if isinstance(size, int) else size
+    left, top = (W - w) // 2, (H - h) // 2  # DeZero's formula: odd leftovers go right/bottom
+    want = x[:, top : top + h, left : left + w]
+    np.testing.assert_array_equal(T.CenterCrop(size)(x), want)
+    np.testing.assert_array_equal(T.ToArray(np.uint8)(T.CenterCrop(size)(T.ToPIL()(x))), want)
+    batch = np.stack([x, x[:, ::-1]])
+    np.testing.assert_array_equal(T.CenterCrop(size).apply_batch(batch)[1],
+                                  x[:, ::-1][:, top : top + h, left : left + w])
+    with pytest.raises(ValueError, match="larger than the image"):
+        T.CenterCrop((W + 1, H))(x)
+
+
+def test_image_pipeline_on_a_batch():
+    xs = np.stack([_rgb(seed=i) for i in range(4)])
+    pipe = T.Compose([T.ToPIL(), T.Resize((14, 10), mode=0), T.CenterCrop(4), T.ToArray()])
+    out = pipe.apply_batch(xs)
+    assert out.shape == (4, 3, 4, 4) and out.dtype == np.float32
+    for i in range(4):
+        np.testing.assert_array_equal(out[i], pipe(xs[i]))
+
+
+def test_missing_pillow_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    with pytest.raises(ImportError, match=r"dezero-data\[image\]"):
+        T.ToPIL()(_rgb())
+    with pytest.raises(ImportError, match="Resize: needs Pillow"):
+        T.Resize(3)(object())

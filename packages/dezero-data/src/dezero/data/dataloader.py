@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from dezero.core.backend import CPU, Device, backend_of, get_device, to_cpu, to_device
-from dezero.core.random import get_state, make_generator, set_state
+from dezero.core.random import get_generator, get_state, make_generator, set_state
 from dezero.data.dataset import Dataset
+from dezero.data.transforms import check_state
 
 __all__ = ["DataLoader", "SeqDataLoader"]
 
@@ -26,6 +27,31 @@ def _check_batch_size(owner: str, batch_size: Any) -> int:
     ):
         raise ValueError(f"{owner}: batch_size must be a positive int, got {batch_size!r}")
     return int(batch_size)
+
+
+def _own_generator(seed: int | None) -> np.random.Generator:
+    """A loader's generator: from ``seed``, or else a child of the framework's generator.
+
+    The child is spawned from the framework generator's seed sequence, which draws no
+    number from it: ``dezero.core.random.seed(n)`` before creating the loader fixes its
+    order, and the model's initial weights do not depend on how many loaders exist.
+    """
+    if seed is not None:
+        return make_generator(seed)
+    bit = get_generator().bit_generator
+    seq = getattr(bit, "seed_seq", None) or bit._seed_seq  # public from NumPy 1.25
+    return np.random.Generator(np.random.PCG64(seq.spawn(1)[0]))
+
+
+def _transforms_of(dataset: Any) -> dict[str, Any]:
+    """The dataset's transforms that carry state, by attribute name."""
+    if not isinstance(dataset, Dataset):
+        return {}
+    return {
+        name: t
+        for name in ("transform", "target_transform")
+        if callable(getattr(t := getattr(dataset, name, None), "state_dict", None))
+    }
 
 
 def _gatherer(dataset: Any) -> Callable[[np.ndarray], Batch]:
@@ -53,12 +79,15 @@ class DataLoader:
         batch_size: samples per batch.
         shuffle: draw a new order every epoch from the loader's own generator.
         drop_last: leave out the last, smaller batch.
-        seed: seed of the loader's generator (None: fresh entropy).
+        seed: seed of the loader's generator (None: a child of the framework's generator,
+            so ``dezero.core.random.seed(n)`` before this call fixes the order).
 
     Batches come out as NumPy arrays, or on a GPU after :meth:`to_gpu` (``device`` says
     where: ``"cpu"`` or ``"cuda:N"``).
-    :meth:`state_dict` captures the generator and the position within the epoch, so a
-    loader restored with :meth:`load_state_dict` continues with the same remaining batches.
+    :meth:`state_dict` captures the generator, the position within the epoch and the
+    state of the dataset's random transforms (those with a seed of their own), so a
+    loader restored with :meth:`load_state_dict` continues with the same remaining
+    batches, augmented the same way.
 
     Example:
         >>> loader = DataLoader(MNISTSample(), batch_size=100, seed=0)
@@ -88,7 +117,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.device: Device = CPU
-        self._rng = make_generator(seed)
+        self._rng = _own_generator(seed)
         self._epoch_state: dict[str, Any] | None = None  # generator state when this epoch began
         self._order: np.ndarray | None = None
         self._position = 0  # batches already handed out in the current epoch
@@ -112,7 +141,7 @@ class DataLoader:
 
     def seed(self, seed: int | None) -> None:
         """Re-seed the loader's generator; the next ``for`` starts a fresh epoch from it."""
-        self._rng = make_generator(seed)
+        self._rng = _own_generator(seed)
         self._epoch_state = None
         self._order = None
         self._position = 0
@@ -177,6 +206,8 @@ class DataLoader:
             # the same order without storing it.
             "epoch_rng_state": self._epoch_state,
             "rng_state": get_state(self._rng),
+            # The dataset's transforms: their own generators (random augmentation).
+            "transforms": {k: t.state_dict() for k, t in _transforms_of(self.dataset).items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -205,8 +236,36 @@ class DataLoader:
             )
             raise ValueError(f"{owner}: state was saved from a different loader: {detail}")
         pos = state["position"]
-        if not isinstance(pos, int) or not 0 <= pos <= len(self):
+        if not isinstance(pos, int) or isinstance(pos, bool) or not 0 <= pos <= len(self):
             raise ValueError(f"{owner}: position must be in [0, {len(self)}], got {pos!r}")
+        epochs = state["epochs_started"]
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+            raise ValueError(f"{owner}: epochs_started must be an int >= 0, got {epochs!r}")
+        for key in ("epoch_rng_state", "rng_state"):
+            if state[key] is None and key == "epoch_rng_state":
+                continue
+            try:
+                set_state(state[key], make_generator(0))  # checked on a scratch generator
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(f"{owner}: malformed {key}: {e}") from None
+        transforms = _transforms_of(self.dataset)
+        saved = state.get("transforms", {})  # absent in states saved before 0.2
+        if not isinstance(saved, dict) or set(saved) - set(transforms):
+            names = sorted(saved) if isinstance(saved, dict) else saved
+            raise ValueError(
+                f"{owner}: state holds transform states {names!r}; "
+                f"this loader's dataset has {sorted(transforms)}"
+            )
+        for name, t in transforms.items():
+            if name in saved:
+                try:
+                    check_state(t, saved[name])
+                except (TypeError, ValueError) as e:
+                    raise ValueError(f"{owner}: dataset.{name}: {e}") from None
+        # Everything is checked: from here on nothing can fail half-way.
+        for name, t in transforms.items():
+            if name in saved:
+                t.load_state_dict(saved[name])
         self._epochs_started = int(state["epochs_started"])
         if state["epoch_rng_state"] is not None and pos < len(self):
             # Mid-epoch: redraw this epoch's order from its starting state, then skip ahead.

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dezero.core.backend import backend_of, get_array_module
-from dezero.core.random import make_generator
+from dezero.core.random import get_generator, get_state, make_generator, set_state
 
 __all__ = [
     "Transform",
@@ -26,8 +26,13 @@ __all__ = [
     "ToFloat",
     "ToInt",
     "Normalize",
+    "RandomTransform",
     "RandomHorizontalFlip",
     "RandomCrop",
+    "Resize",
+    "CenterCrop",
+    "ToArray",
+    "ToPIL",
 ]
 
 
@@ -44,6 +49,25 @@ class Transform:
     def apply_batch(self, xs: Any) -> Any:
         """Transform a batch (first axis = samples); by default sample by sample."""
         return _stack([self(x) for x in xs])
+
+    def state_dict(self) -> dict[str, Any]:
+        """The transform's mutable state as plain JSON data (none for a deterministic one)."""
+        return {"type": type(self).__name__}
+
+    def check_state_dict(self, state: Any) -> None:
+        """Raise if ``state`` cannot be loaded; changes nothing (checked before any load)."""
+        owner = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{owner}: expected a dict, got {type(state).__name__}")
+        if state.get("type") != type(self).__name__:
+            raise ValueError(
+                f"{owner}: state was saved from a {state.get('type')!r}, not a "
+                f"{type(self).__name__!r}"
+            )
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (checked in full first; a bad one changes nothing)."""
+        self.check_state_dict(state)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -67,6 +91,22 @@ def apply_batch(transform: Callable[[Any], Any] | None, xs: Any) -> Any:
     return _stack([transform(x) for x in xs])
 
 
+def _state_of(transform: Any) -> dict[str, Any] | None:
+    method = getattr(transform, "state_dict", None)
+    return method() if callable(method) else None
+
+
+def check_state(transform: Any, state: Any) -> None:
+    """Raise if ``state`` (from ``state_dict()``, or None) does not fit ``transform``."""
+    check = getattr(transform, "check_state_dict", None)
+    if callable(check):
+        check(state)
+    elif state is not None:
+        raise ValueError(
+            f"load_state_dict: {type(transform).__name__} holds no state, got {str(state)[:60]}"
+        )
+
+
 class Compose(Transform):
     """Apply ``transforms`` one after another.
 
@@ -76,6 +116,34 @@ class Compose(Transform):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]] = ()) -> None:
         self.transforms = list(transforms)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every step's state, in order (None for a plain function without one)."""
+        return {
+            "type": type(self).__name__,
+            "transforms": [_state_of(t) for t in self.transforms],
+        }
+
+    def check_state_dict(self, state: Any) -> None:
+        super().check_state_dict(state)
+        steps = state.get("transforms")
+        if not isinstance(steps, list) or len(steps) != len(self.transforms):
+            got = len(steps) if isinstance(steps, list) else type(steps).__name__
+            raise ValueError(
+                f"Compose.load_state_dict: state holds {got} steps, this Compose has "
+                f"{len(self.transforms)}"
+            )
+        for i, (t, st) in enumerate(zip(self.transforms, steps)):
+            try:
+                check_state(t, st)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"Compose.load_state_dict: step {i}: {e}") from None
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.check_state_dict(state)  # every step first, then apply: all or nothing
+        for t, st in zip(self.transforms, state["transforms"]):
+            if st is not None:
+                t.load_state_dict(st)  # type: ignore[union-attr]
 
     def __call__(self, x: Any) -> Any:
         for t in self.transforms:
@@ -209,14 +277,65 @@ class Normalize(Transform):
         return xs
 
 
-class RandomHorizontalFlip(Transform):
-    """Flip the last axis (image width) with probability ``p``; per sample in a batch."""
+class RandomTransform(Transform):
+    """A transform that draws random numbers, from its own generator or the framework's.
+
+    With ``seed=None`` (the default) it draws from the framework's generator at each call,
+    so :func:`dezero.core.random.seed` reaches it and the framework's saved random state
+    (a Trainer checkpoint's) covers it. With a seed it owns a generator, whose state
+    :meth:`state_dict` / :meth:`load_state_dict` save and restore.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self._rng = None if seed is None else make_generator(seed)
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator drawn from now: its own, or the framework's current one."""
+        return get_generator() if self._rng is None else self._rng
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "rng_state": None if self._rng is None else get_state(self._rng),
+        }
+
+    def check_state_dict(self, state: Any) -> None:
+        super().check_state_dict(state)
+        owner = f"{type(self).__name__}.load_state_dict"
+        if "rng_state" not in state:
+            raise ValueError(f"{owner}: state has no 'rng_state'")
+        rng_state = state["rng_state"]
+        if (rng_state is None) != (self._rng is None):
+            raise ValueError(
+                f"{owner}: state is from a transform "
+                f"{'without' if rng_state is None else 'with'} a seed of its own; this one "
+                f"{'has one' if self._rng is not None else 'draws from the framework generator'}"
+            )
+        if rng_state is not None:
+            try:
+                set_state(rng_state, make_generator(0))  # on a scratch generator
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(f"{owner}: malformed rng_state: {e}") from None
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.check_state_dict(state)
+        if self._rng is not None:
+            set_state(state["rng_state"], self._rng)
+
+
+class RandomHorizontalFlip(RandomTransform):
+    """Flip the last axis (image width) with probability ``p``; per sample in a batch.
+
+    ``seed``: see :class:`RandomTransform` (None: the framework's generator).
+    """
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p!r}")
+        super().__init__(seed)
         self.p = p
-        self.rng = make_generator(seed)
 
     def __call__(self, x: Any) -> Any:
         return x[..., ::-1] if self.rng.random() < self.p else x
@@ -228,7 +347,7 @@ class RandomHorizontalFlip(Transform):
         return out
 
 
-class RandomCrop(Transform):
+class RandomCrop(RandomTransform):
     """Crop a random ``size`` window from the last two axes, after zero-padding by ``padding``.
 
     Each sample of a batch gets its own window. ``size`` is an int (square) or ``(h, w)``.
@@ -249,7 +368,7 @@ class RandomCrop(Transform):
         self.size = (int(h), int(w))
         self.padding = int(padding)
         self.fill = fill
-        self.rng = make_generator(seed)
+        super().__init__(seed)
 
     def _pad(self, x: Any, batch: bool) -> Any:
         need = 3 if batch else 2
@@ -290,3 +409,140 @@ class RandomCrop(Transform):
         ni = xp.arange(n).reshape(n, 1, 1, 1)
         ci = xp.arange(flat.shape[1]).reshape(1, -1, 1, 1)
         return flat[ni, ci, rows, cols].reshape((n, *mid, h, w))
+
+
+# ---------------------------------------------------------------- PIL images (Pillow: optional)
+# DeZero's image transforms. Sizes are (width, height), as in DeZero and Pillow (an int
+# means a square). Pillow is the ``image`` extra: pip install "dezero-data[image]".
+
+
+def _pil_image(owner: str) -> Any:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            f"{owner}: needs Pillow, an optional extra of dezero-data: "
+            "pip install 'dezero-data[image]' (or pip install Pillow)"
+        ) from None
+    return Image
+
+
+def _pair(owner: str, size: Any) -> tuple[int, int]:
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        w = h = int(size)
+    elif isinstance(size, (tuple, list)) and len(size) == 2:
+        w, h = (int(v) for v in size)
+    else:
+        raise ValueError(f"{owner}: size must be an int or (width, height), got {size!r}")
+    if w <= 0 or h <= 0:
+        raise ValueError(f"{owner}: size must be positive, got {size!r}")
+    return w, h
+
+
+def _check_image(owner: str, img: Any) -> None:
+    Image = _pil_image(owner)
+    if not isinstance(img, Image.Image):
+        raise TypeError(
+            f"{owner}: expects a PIL image, got {type(img).__name__}"
+            + (" (convert arrays with ToPIL() first)" if hasattr(img, "shape") else "")
+        )
+
+
+class Resize(Transform):
+    """Resize a PIL image to ``size`` = ``(width, height)`` (an int: square), as DeZero does.
+
+    ``mode`` is Pillow's resampling filter (default bilinear, ``2``). Needs Pillow.
+
+    Example:
+        >>> Compose([ToPIL(), Resize(64), ToArray()])
+    """
+
+    def __init__(self, size: int | tuple[int, int], mode: int = 2) -> None:
+        self.size = _pair("Resize", size)
+        self.mode = mode
+
+    def __call__(self, img: Any) -> Any:
+        _check_image("Resize", img)
+        return img.resize(self.size, self.mode)
+
+    def apply_batch(self, imgs: Any) -> Any:
+        return [self(img) for img in imgs]
+
+
+class CenterCrop(Transform):
+    """Cut the central ``size`` = ``(width, height)`` window (an int: square), as DeZero does.
+
+    Works on PIL images and on arrays, whose last two axes are height and width (a sample
+    ``(C, H, W)`` or a batch ``(N, C, H, W)``). When the size difference is odd, the
+    extra pixel is cut from the right and the bottom.
+    """
+
+    def __init__(self, size: int | tuple[int, int]) -> None:
+        self.size = _pair("CenterCrop", size)
+
+    def _box(self, W: int, H: int) -> tuple[int, int, int, int]:
+        w, h = self.size
+        if w > W or h > H:
+            raise ValueError(
+                f"CenterCrop: crop (width {w}, height {h}) is larger than the image "
+                f"(width {W}, height {H})"
+            )
+        left, top = (W - w) // 2, (H - h) // 2
+        return left, top, left + w, top + h
+
+    def __call__(self, x: Any) -> Any:
+        if hasattr(x, "shape"):
+            if x.ndim < 2:
+                raise ValueError(f"CenterCrop: an array needs axes (..., H, W), got {x.shape}")
+            left, top, right, bottom = self._box(x.shape[-1], x.shape[-2])
+            return x[..., top:bottom, left:right]
+        _check_image("CenterCrop", x)
+        return x.crop(self._box(*x.size))
+
+    def apply_batch(self, xs: Any) -> Any:
+        if hasattr(xs, "shape"):
+            return self(xs)  # the same slice for every sample
+        return [self(x) for x in xs]
+
+
+class ToArray(Transform):
+    """A PIL image as an array ``(C, H, W)`` of ``dtype`` (grey images: ``C = 1``).
+
+    An array passes through unchanged, as in DeZero. Needs Pillow for images.
+    """
+
+    def __init__(self, dtype: Any = np.float32) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def __call__(self, img: Any) -> Any:
+        if hasattr(img, "shape") and hasattr(img, "dtype"):
+            return img
+        _check_image("ToArray", img)
+        a = np.asarray(img)
+        a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+        return a.astype(self.dtype)
+
+    def apply_batch(self, imgs: Any) -> Any:
+        if hasattr(imgs, "shape") and hasattr(imgs, "dtype"):
+            return imgs
+        return _stack([self(img) for img in imgs])
+
+
+class ToPIL(Transform):
+    """An array ``(C, H, W)`` (``C`` = 1, 3 or 4; uint8) as a PIL image. Needs Pillow."""
+
+    def __call__(self, array: Any) -> Any:
+        Image = _pil_image("ToPIL")
+        a = np.asarray(array)
+        if a.ndim != 3 or a.shape[0] not in (1, 3, 4):
+            raise ValueError(f"ToPIL: expects an array (C, H, W) with C 1, 3 or 4, got {a.shape}")
+        if a.dtype != np.uint8 and a.shape[0] != 1:
+            raise ValueError(
+                f"ToPIL: colour images must be uint8 (0-255), got {a.dtype}; "
+                "scale and convert first (e.g. AsType(np.uint8))"
+            )
+        hwc = a[0] if a.shape[0] == 1 else np.ascontiguousarray(a.transpose(1, 2, 0))
+        return Image.fromarray(hwc)
+
+    def apply_batch(self, xs: Any) -> Any:
+        return [self(x) for x in xs]

@@ -1,6 +1,6 @@
 """Built-in datasets: toy sets generated on the spot, and real ones found or downloaded."""
 
-from dezero.data.datasets.cifar import CIFAR10
+from dezero.data.datasets.cifar import CIFAR10, CIFAR100
 from dezero.data.datasets.mnist import MNIST, FashionMNIST, MNISTSample, mnist_transform
 from dezero.data.datasets.sincurve import SinCurve
 from dezero.data.datasets.spiral import Spiral, get_spiral
@@ -14,4 +14,5 @@ __all__ = [
     "MNISTSample",
     "mnist_transform",
     "CIFAR10",
+    "CIFAR100",
 ]

@@ -107,18 +107,23 @@ class MNIST(_IDXDataset):
         "https://yann.lecun.com/exdb/mnist/",
     )
     # archive_sha256: the upstream .gz files (widely published). sha256: their decompressed
-    # content, which also identifies a recompressed copy.
+    # content, which also identifies a recompressed copy. size: the upstream .gz's length
+    # (caps a download); content_size: the IDX file's length (caps decompression).
     files = {
         "train": (
             RemoteFile(
                 "train-images-idx3-ubyte.gz",
                 sha256="ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
                 archive_sha256="440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                size=9912422,
+                content_size=47040016,
             ),
             RemoteFile(
                 "train-labels-idx1-ubyte.gz",
                 sha256="65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
                 archive_sha256="3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                size=28881,
+                content_size=60008,
             ),
         ),
         "test": (
@@ -126,11 +131,15 @@ class MNIST(_IDXDataset):
                 "t10k-images-idx3-ubyte.gz",
                 sha256="0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
                 archive_sha256="8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                size=1648877,
+                content_size=7840016,
             ),
             RemoteFile(
                 "t10k-labels-idx1-ubyte.gz",
                 sha256="ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
                 archive_sha256="f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                size=4542,
+                content_size=10008,
             ),
         ),
     }
@@ -144,9 +153,11 @@ class FashionMNIST(_IDXDataset):
     """
 
     name = "fashion-mnist"
+    # https first; the project's S3 website answers over http only (the checksums, not the
+    # transport, are what vouch for the bytes), so it comes last.
     mirrors = (
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     )
     # SHA-256 of the decompressed content, identical for the upstream and Debian's files.
     files = {
@@ -154,20 +165,28 @@ class FashionMNIST(_IDXDataset):
             RemoteFile(
                 "train-images-idx3-ubyte.gz",
                 sha256="c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                size=26421880,
+                content_size=47040016,
             ),
             RemoteFile(
                 "train-labels-idx1-ubyte.gz",
                 sha256="bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                size=29515,
+                content_size=60008,
             ),
         ),
         "test": (
             RemoteFile(
                 "t10k-images-idx3-ubyte.gz",
                 sha256="5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                size=4422102,
+                content_size=7840016,
             ),
             RemoteFile(
                 "t10k-labels-idx1-ubyte.gz",
                 sha256="0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                size=5148,
+                content_size=10008,
             ),
         ),
     }
