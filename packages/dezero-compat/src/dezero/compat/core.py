@@ -61,7 +61,7 @@ def backward(v: Any, retain_grad: bool = False, create_graph: bool = False) -> N
     """DeZero's ``backward`` on any Variable: start from ``v.grad`` if set, else from ones."""
     g = v.grad
     if g is None or not _NATIVE_TAKES_GRAD:
-        _NativeVariable.backward(v, retain_grad, create_graph)
+        _NativeVariable.backward(v, retain_grad=retain_grad, create_graph=create_graph)
         return
     v.grad = None
     _NativeVariable.backward(  # type: ignore[call-arg]  # the signature after the change
