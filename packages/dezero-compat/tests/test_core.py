@@ -117,25 +117,20 @@ def test_variable_rejects_what_dezero_rejects():
     assert repr(Variable(None)) == "variable(None)"
 
 
-def test_dezeros_rule_holds_when_native_backward_takes_grad(monkeypatch):
-    # After the hardening change the native backward takes grad= and never starts from an
-    # existing .grad. Simulate that signature and meaning: compat must still start from
-    # the existing .grad, through grad=.
-    original = NativeVariable.backward
-    calls = []
-
-    def fresh_start(self, retain_grad=False, create_graph=False, grad=None):
-        calls.append(grad)
-        self.grad = grad  # the start: grad=, or ones when None (never the old .grad)
-        return original(self, retain_grad, create_graph)
-
-    monkeypatch.setattr(NativeVariable, "backward", fresh_start)
-    monkeypatch.setattr(C, "_NATIVE_TAKES_GRAD", True)
+def test_dezeros_rule_holds_over_the_native_fresh_start():
+    # The native backward takes grad= and never starts from an existing .grad; compat
+    # starts from the existing .grad, through grad=, as DeZero does.
+    assert C._NATIVE_TAKES_GRAD
+    x = NativeVariable(np.array(3.0))
+    y = x * x
+    y.grad = NativeVariable(np.array(10.0))
+    y.backward()
+    assert float(x.grad.data) == 6.0  # native: from ones, the old .grad ignored
     x = Variable(np.array(3.0))
     y = x * x
     y.grad = Variable(np.array(10.0))
     y.backward()
-    assert float(calls[0].data) == 10.0 and float(x.grad.data) == 60.0
+    assert float(x.grad.data) == 60.0  # compat: 10 * dy/dx = 10 * 6
     leaf = Variable(np.array(1.0))
     leaf.grad = Variable(np.array(5.0))
     leaf.backward()

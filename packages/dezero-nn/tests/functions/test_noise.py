@@ -65,11 +65,11 @@ def test_dropout_mask_is_drawn_on_the_inputs_own_gpu():
         # The mask, written out from the documented scheme.
         key = int(np.random.Generator(np.random.PCG64(3)).integers(0, 2**63))
         u = np.random.Generator(np.random.Philox(key)).random((40, 30), dtype=np.float32)
-        np.testing.assert_allclose(host(y), (u >= 0.25) / 0.75, rtol=1e-6)
+        np.testing.assert_allclose(to_host(y), (u >= 0.25) / 0.75, rtol=1e-6)
         state = random.get_state()
-        a = host(F.dropout(x, 0.25))
+        a = to_host(F.dropout(x, 0.25))
         random.set_state(state)
-        np.testing.assert_array_equal(host(F.dropout(x, 0.25)), a)
+        np.testing.assert_array_equal(to_host(F.dropout(x, 0.25)), a)
 
 
 @pytest.mark.gpu
@@ -78,13 +78,13 @@ def test_gpu_dropout_repeats_after_seed_and_after_restoring_the_state():
 
     x = Variable(np.ones((256, 512), np.float32)).to_gpu()
     seed(42)
-    a = host(F.dropout(x, 0.4))
+    a = to_host(F.dropout(x, 0.4))
     state = random.get_state()
     b = host(F.dropout(x, 0.4))
     seed(42)
-    np.testing.assert_array_equal(host(F.dropout(x, 0.4)), a)
+    np.testing.assert_array_equal(to_host(F.dropout(x, 0.4)), a)
     random.set_state(state)  # as a resumed checkpoint does
-    np.testing.assert_array_equal(host(F.dropout(x, 0.4)), b)
+    np.testing.assert_array_equal(to_host(F.dropout(x, 0.4)), b)
     assert not np.array_equal(a, b)
     seed(43)
     assert not np.array_equal(host(F.dropout(x, 0.4)), a)

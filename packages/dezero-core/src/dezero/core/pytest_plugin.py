@@ -156,9 +156,10 @@ def _system_setup(item: pytest.Item) -> None:
     raise pytest.skip.Exception(f"system test: {'; '.join(missing)}", _use_item_location=True)
 
 
-@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+@pytest.fixture(params=["numpy", pytest.param("gpu", marks=pytest.mark.gpu)])
 def xp(request: pytest.FixtureRequest) -> ModuleType:
-    """The array module to test with: ``numpy``, then ``cupy`` where a GPU is usable."""
+    """The array module to test with: ``numpy``, then the GPU backend's (CuPy) where one
+    is usable. The test ids say ``[numpy]`` and ``[gpu]``."""
     if request.param == "numpy":
         return backend.get_backend("numpy").xp
     return backend.require_gpu("xp fixture").xp
