@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 FENCE = re.compile(
-    r"(?P<marker><!-- no-test: (?P<reason>[^>]*?) -->\n)?```(?P<lang>[a-z]*)[^\n]*\n(?P<code>.*?)```",
+    r"(?P<marker><!-- no-test: (?P<reason>[^>]*?) -->\n[ \t]*)?```(?P<lang>[a-z]*)[^\n]*\n(?P<code>.*?)```",
     re.S,
 )
 RUNNABLE = {"python", "py"}

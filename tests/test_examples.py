@@ -31,6 +31,7 @@ CASES = {
         {"newton_steps": ("<", 10), "x_final": ("~", 1.0)},
     ),
     "conv_feature_maps": (["filters.png", "feature_maps.png"], {"test_acc": (">", 0.7)}),
+    "resume_after_kill": (["resume.png"], {"bitwise_equal": ("~", 1.0)}),
 }
 
 
