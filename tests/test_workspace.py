@@ -47,7 +47,7 @@ ALLOWED_SIBLINGS = {
 # Isolated environments: name -> the package whose tests it runs.
 ISO_ENVS = {f"iso-{subpackage(name)}": name for name in sorted(EXPECTED_PACKAGES)}
 
-ALL_PACKAGE_ENVS = ["default", "hatch-test", "lint", "bench"]
+ALL_PACKAGE_ENVS = ["default", "hatch-test", "lint", "bench", "docs"]
 
 
 def test_workspace_holds_the_five_packages() -> None:
