@@ -55,8 +55,19 @@ def _check(name: str, value: float, op: str, threshold: float) -> None:
         assert abs(value - threshold) < 1e-6, f"{name} = {value}, expected {threshold}"
 
 
+# Examples that need a piece of the operating system (see the README's table).
+SYSTEM = {"cnn_fashion_mnist": "fashion-mnist", "newton_higher_order": "dot"}
+
+
+def _params() -> list:
+    return [
+        pytest.param(n, marks=pytest.mark.requires_system(SYSTEM[n])) if n in SYSTEM else n
+        for n in sorted(CASES)
+    ]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", _params())
 def test_example_quick_run(name: str, tmp_path: Path) -> None:
     pictures, thresholds = CASES[name]
     out = tmp_path / name
