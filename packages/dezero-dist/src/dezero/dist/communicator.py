@@ -260,18 +260,20 @@ class MpiCommunicator(Communicator):
                 f"{root} has {root_names}: build the same model on every rank"
             )
         self.bcast_arrays([p.data for _, p in named], root, into=[p for _, p in named])
-        states = [(layer, s) for _, layer, s in model._named_states() if getattr(layer, s) is not None]
+        states = [(layer, s) for _, layer, s in model._named_states()
+                  if getattr(layer, s) is not None]
         if states:
             new = self.bcast_arrays([getattr(layer, s) for layer, s in states], root)
             for (layer, s), v in zip(states, new):
                 getattr(layer, s)[...] = v  # in place: functions may hold the array
 
-    def bcast_arrays(self, arrays: list[Any], root: int = 0, into: list[Any] | None = None) -> list[Any]:
+    def bcast_arrays(self, arrays: list[Any], root: int = 0,
+                     into: list[Any] | None = None) -> list[Any]:
         """Broadcast a list of arrays (same shapes on every rank), one collective per dtype.
 
         With ``into`` (Variables), their ``data`` is replaced by the broadcast values."""
         out: list[Any] = list(arrays)
-        for idx in _groups([a for a in arrays]):
+        for idx in _groups(arrays):
             flat = self._bcast_flat(_pack([arrays[i] for i in idx]), root)
             for i, v in zip(idx, _unpack(flat, [arrays[i] for i in idx])):
                 out[i] = v
@@ -333,7 +335,9 @@ def _groups(arrays: list[Any]) -> list[list[int]]:
 
 def _pack(arrays: list[Any]) -> Any:
     xp = _backend.backend_of(arrays[0]).xp
-    return xp.concatenate([xp.ravel(a) for a in arrays]) if len(arrays) > 1 else xp.ravel(arrays[0]).copy()
+    if len(arrays) == 1:
+        return xp.ravel(arrays[0]).copy()
+    return xp.concatenate([xp.ravel(a) for a in arrays])
 
 
 def _unpack(flat: Any, like: list[Any]) -> list[Any]:

@@ -13,7 +13,9 @@ from dezero.core import no_grad, test_mode
 __all__ = ["allreduce_sums", "evaluate"]
 
 
-def allreduce_sums(comm: Any, sums: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+def allreduce_sums(
+    comm: Any, sums: Mapping[str, tuple[float, float]]
+) -> dict[str, tuple[float, float]]:
     """Sum ``{name: (sum, count)}`` over the ranks in one collective (float64).
 
     Every rank must pass the same names. Dividing a reduced sum by its reduced count

@@ -90,7 +90,7 @@ class ScatteredDataset(Dataset):
     def _reshard(self) -> None:
         n = len(self.base)
         if self.shuffle:
-            gen = np.random.Generator(np.random.PCG64([int(self.seed), self.epoch]))  # type: ignore[arg-type]
+            gen = np.random.Generator(np.random.PCG64([int(self.seed or 0), self.epoch]))
             order = gen.permutation(n)
         else:
             order = np.arange(n)
