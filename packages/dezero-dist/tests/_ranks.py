@@ -1,7 +1,9 @@
 """What each rank runs under mpiexec for test_dist.py: every check, results in files.
 
-Usage: python _ranks.py OUT_DIR [--nccl]. Each rank writes OUT_DIR/<check>.rank<r>.npz
-(arrays) or .json; the test reads them and compares with independent references.
+Usage: python _ranks.py OUT_DIR [--kind mpi|nccl] [--gpu]. Each rank writes
+OUT_DIR/<check>.rank<r>.npz (arrays) or .json; the test reads them and compares with
+independent references. ``--gpu`` runs the array collectives and mean_grads on CuPy arrays
+(through NCCL with ``--kind nccl``, staged through host memory with ``--kind mpi``).
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from dezero.nn.layers import Linear
 from dezero.nn.optimizers import SGD, Adam, ClipGrad, WeightDecay
 
 OUT = Path(sys.argv[1])
-NCCL = "--nccl" in sys.argv
-comm = create_communicator("nccl" if NCCL else "mpi")
+KIND = sys.argv[sys.argv.index("--kind") + 1] if "--kind" in sys.argv else "mpi"
+GPU = "--gpu" in sys.argv
+if GPU:
+    import dezero.cuda  # noqa: F401  (registers the CuPy backend in a run from source)
+comm = create_communicator(KIND)
 R, S = comm.rank, comm.size
 
 
@@ -43,7 +48,7 @@ def dump(name: str, obj: object) -> None:
 
 
 def dev(a: np.ndarray) -> object:
-    if NCCL:
+    if GPU:
         import cupy
 
         return cupy.asarray(a)
@@ -97,12 +102,12 @@ class Mixed(Model):
 
 
 m = Mixed()
-if NCCL:
+if GPU:
     m.to_gpu()
 for name, p in m.named_params():
     if not name.startswith("c."):
         if not name.startswith("d.") or R == 0:
-            xp = np if not NCCL else __import__("cupy")
+            xp = np if not GPU else __import__("cupy")
             p.grad = Variable(xp.full(p.data.shape, float(R), p.data.dtype))
 calls = []
 for meth in ("_allreduce_flat",):

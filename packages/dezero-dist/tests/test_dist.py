@@ -81,7 +81,10 @@ def load(out: Path, name: str, rank: int) -> dict:
 
 
 def test_array_collectives(run):
-    size, out = run
+    _check_array_collectives(*run)
+
+
+def _check_array_collectives(size: int, out: Path) -> None:
     for r in range(size):
         got = load(out, "collectives", r)
         for dt in ("float32", "float64", "int64"):
@@ -106,7 +109,10 @@ def test_array_collectives(run):
 
 
 def test_object_collectives_and_ranks(run):
-    size, out = run
+    _check_objects(*run)
+
+
+def _check_objects(size: int, out: Path) -> None:
     for r in range(size):
         got = load(out, "objects", r)
         assert (got["rank"], got["size"]) == (r, size)
@@ -120,7 +126,10 @@ def test_object_collectives_and_ranks(run):
 
 
 def test_mean_grads(run):
-    size, out = run
+    _check_mean_grads(*run)
+
+
+def _check_mean_grads(size: int, out: Path) -> None:
     mean = (size - 1) / 2  # the mean of 0, 1, ..., size-1
     for r in range(size):
         got = load(out, "mean_grads", r)
@@ -303,3 +312,28 @@ def test_create_communicator_refuses_an_unknown_kind():
 
     with pytest.raises(ValueError, match="create_communicator: kind must be"):
         create_communicator("gloo")
+
+
+# ---- GPU: NCCL at world size 1 (NCCL refuses two ranks on one GPU), host staging at 2 ----
+def _gpu_run(tmp_path: Path, size: int, kind: str) -> tuple[int, Path]:
+    rc, output, _ = run_ranks(
+        size, [str(HERE / "_ranks.py"), str(tmp_path), "--kind", kind, "--gpu"], timeout=300
+    )
+    assert rc == 0, f"mpiexec -n {size} ({kind}, GPU arrays) failed with {rc}:\n{output[-4000:]}"
+    return size, tmp_path
+
+
+@pytest.mark.gpu
+def test_nccl_communicator_world_size_1(tmp_path):
+    size, out = _gpu_run(tmp_path, 1, "nccl")
+    _check_array_collectives(size, out)
+    _check_objects(size, out)
+    _check_mean_grads(size, out)
+
+
+@pytest.mark.gpu
+def test_mpi_communicator_stages_gpu_arrays_through_the_host(tmp_path):
+    size, out = _gpu_run(tmp_path, 2, "mpi")
+    _check_array_collectives(size, out)
+    _check_objects(size, out)
+    _check_mean_grads(size, out)
