@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue from <out>/checkpoint.npz")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of mpiexec (needs dezero-train[dist]); "
+                   "--batch-size is per rank; NCCL on GPUs, MPI on CPUs")
     return p
 
 
@@ -74,6 +77,21 @@ def _optimizer(name: str, lr: float | None) -> Any:
     return optimizers.Adam(alpha=rate)
 
 
+def _communicator(args: argparse.Namespace) -> Any:
+    try:
+        from dezero.dist import create_communicator
+    except ImportError as e:
+        raise ImportError(
+            "dezero-train: --distributed needs dezero-dist: pip install 'dezero-train[dist]'"
+        ) from e
+    from dezero.train._distributed import register
+
+    kind = {True: "nccl", False: "mpi"}.get(args.gpu, "auto")  # type: ignore[call-overload]
+    comm = create_communicator(kind)
+    register(comm)
+    return comm
+
+
 def run(args: argparse.Namespace) -> Path:
     """Train as ``args`` say; return the output folder."""
     import dezero.nn.functions as F
@@ -91,22 +109,36 @@ def run(args: argparse.Namespace) -> Path:
             f"dezero-train: --resume needs {out / 'checkpoint.npz'}, which does not exist; "
             f"run once without --resume (same --out) first"
         )
+    comm = _communicator(args) if getattr(args, "distributed", False) else None
+    root = comm is None or comm.rank == 0
     train_set, test_set, n_classes = _datasets(args.dataset, args.data_dir)
-    train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
-    test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
+    if comm is not None:
+        from dezero.dist import scatter_dataset
+
+        # A new global order each epoch (seed + epoch), the same on every rank; each
+        # rank takes its shard of it, in that order.
+        train_loader = DataLoader(scatter_dataset(train_set, comm, shuffle=True, seed=args.seed),
+                                  args.batch_size, shuffle=False)
+        test_loader = DataLoader(scatter_dataset(test_set, comm), args.batch_size, shuffle=False)
+    else:
+        train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
+        test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
     model = MLP((args.hidden, n_classes))
     optimizer = _optimizer(args.optimizer, args.lr).setup(model)
     trainer = Trainer(
         model, F.softmax_cross_entropy, optimizer, train_loader, test_loader,
         gpu=args.gpu, out=out, seed=args.seed,
         callbacks=[CSVLogger("history.csv"), Checkpoint("checkpoint.npz")],
-        progress=not args.quiet,
+        progress=not args.quiet, comm=comm,
     )
-    if not args.quiet:
+    if not args.quiet and root:
+        ranks = "" if comm is None else f", {comm.size} rank(s) over {comm.kind.upper()}"
         print(f"dezero-train: {args.dataset} ({len(train_set)} train / {len(test_set)} test), "
-              f"MLP {args.hidden}-{n_classes}, {args.optimizer}, device {trainer.device}",
+              f"MLP {args.hidden}-{n_classes}, {args.optimizer}, device {trainer.device}{ranks}",
               flush=True)
     trainer.fit(args.epochs, resume=args.resume)
+    if not root:
+        return out  # rank 0 writes the outputs
     trainer.history.to_csv(out / "history.csv")
     plot = trainer.plot(out / "history.png", show=False)
     model.save_weights(out / "weights.npz")
@@ -134,12 +166,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The message names root= and DEZERO_DATASETS (the library's words); say the flag too.
         print(f"dezero-train: error: {e}\nWith dezero-train: --data-dir <dir> names that "
               f"folder (the files in <dir> or in <dir>/{args.dataset}/).", file=sys.stderr)
+        _abort_peers()
         return 1
     except (GPUUnavailableError, CheckpointError, FileNotFoundError, OSError, ValueError) as e:
         # Expected failures (no GPU, dataset not found, bad checkpoint): a message, no trace.
         print(f"dezero-train: error: {e}", file=sys.stderr)
+        _abort_peers()
         return 1
     except KeyboardInterrupt:
         print("dezero-train: interrupted; continue with --resume", file=sys.stderr)
+        _abort_peers(130)
         return 130
     return 0
+
+
+def _abort_peers(code: int = 1) -> None:
+    """Distributed, an error handled on one rank must still end the others (no hang)."""
+    if "dezero.train._distributed" in sys.modules:
+        from dezero.train._distributed import abort_peers
+
+        abort_peers(code)

@@ -11,7 +11,7 @@ from typing import Any
 
 from dezero.core import backend, no_grad, test_mode
 from dezero.core import random as _random
-from dezero.train.callbacks import Callback
+from dezero.train.callbacks import Callback, CSVLogger, JSONLogger
 from dezero.train.history import History
 from dezero.train.progress import Progress, format_epoch_line
 
@@ -103,6 +103,8 @@ class Trainer:
         callbacks: :class:`~dezero.train.callbacks.Callback` objects.
         progress: ``True`` (bar on a terminal + epoch lines), ``"bar"``, ``"lines"``, ``False``.
         max_iters_per_epoch: cut each epoch after this many batches (quick runs).
+        comm: a ``dezero.dist`` communicator: train data-parallel (needs
+            ``dezero-train[dist]``); see the README's "Scaling out".
 
     Example:
         >>> trainer = Trainer(model, F.softmax_cross_entropy, SGD().setup(model), loader)
@@ -127,6 +129,7 @@ class Trainer:
         callbacks: Sequence[Callback] | None = None,
         progress: bool | str = True,
         max_iters_per_epoch: int | None = None,
+        comm: Any = None,
     ) -> None:
         if not callable(loss_func):
             raise TypeError(f"Trainer: loss_func must be callable, got {loss_func!r}")
@@ -153,10 +156,20 @@ class Trainer:
         # Stable sort: checkpoints (order 100) see the state every other callback left.
         self.callbacks: list[Callback] = sorted(callbacks or (), key=lambda c: c.order)
         self.max_iters_per_epoch = max_iters_per_epoch
-        self.progress = Progress(progress)
 
         if getattr(optimizer, "target", None) is None and hasattr(optimizer, "setup"):
             optimizer.setup(model)
+        self.comm = comm
+        self._dist: Any = None
+        if comm is not None:
+            from dezero.train._distributed import Distributed
+
+            self._dist = Distributed(self, comm)  # wraps the optimizer: rank 0's start
+            if not self._dist.is_root:  # only rank 0 shows progress and writes history files
+                progress = False
+                self.callbacks = [c for c in self.callbacks
+                                  if not isinstance(c, (CSVLogger, JSONLogger))]
+        self.progress = Progress(progress)
         if seed is not None:
             self.seed(seed)
         if self.device == "gpu":
@@ -177,6 +190,9 @@ class Trainer:
     # ---- set-up ---------------------------------------------------------------------
     def seed(self, n: int) -> None:
         """Seed the framework's generator (initializers, dropout) and the loaders."""
+        if self._dist is not None:
+            self._dist.seed(self, n)  # the framework's generator gets n + rank
+            return
         _random.seed(n)
         for i, loader in enumerate((self.train_loader, self.test_loader)):
             fn = getattr(loader, "seed", None)
@@ -234,6 +250,8 @@ class Trainer:
 
     def _run_epoch(self) -> None:
         epoch = self.epoch + 1  # 1-based, as printed
+        if self._dist is not None:
+            self._dist.begin_epoch(self)
         if self.iteration_in_epoch == 0:
             for cb in self.callbacks:
                 cb.on_epoch_begin(self, epoch)
@@ -312,13 +330,20 @@ class Trainer:
 
     def _partial_logs(self) -> dict[str, float]:
         narrow = self._narrow
+        if self._dist is not None:
+            return self._dist.reduce_means(self._sums, self._seen, narrow)
         return {k: _mean(v, self._seen, narrow.get(k, False)) for k, v in self._sums.items()}
 
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
         """Mean loss and metrics over ``loader``, under ``no_grad()`` and ``test_mode()``.
 
-        Nothing is updated: parameters and gradients stay as they are.
+        Nothing is updated: parameters and gradients stay as they are. Distributed, a
+        scattered test set is evaluated exactly: padding left out, (sum, count) reduced.
         """
+        if self._dist is not None:
+            result = self._dist.evaluate(self, loader)
+            if result is not None:
+                return result
         sums: dict[str, Any] = {"loss": 0.0, **dict.fromkeys(self.metrics, 0.0)}
         narrow: dict[str, bool] = {}
         seen = 0
@@ -353,6 +378,8 @@ class Trainer:
         """
         from dezero.train.plot import plot_history
 
+        if self._dist is not None and not self._dist.is_root:
+            return self.out / "history.png" if path is None else Path(path)  # rank 0 draws
         return plot_history(self.history, self.out / "history.png" if path is None else path,
                             show=show)
 
@@ -360,12 +387,18 @@ class Trainer:
         """Write everything needed to continue to ``path`` (``<out>/checkpoint.npz``)."""
         from dezero.train.checkpoint import save_checkpoint
 
+        if self._dist is not None:
+            return self._dist.save_checkpoint(
+                self, self.out / "checkpoint.npz" if path is None else path)
         return save_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
 
     def load_checkpoint(self, path: str | os.PathLike[str] | None = None) -> None:
         """Restore a checkpoint; a checkpoint of another model is refused, nothing changed."""
         from dezero.train.checkpoint import load_checkpoint
 
+        if self._dist is not None:
+            self._dist.load_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
+            return
         load_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
 
     # ---- checkpoint support ---------------------------------------------------------
