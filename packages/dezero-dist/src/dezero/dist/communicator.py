@@ -309,17 +309,20 @@ class MpiCommunicator(Communicator):
                 g = params[i].grad
                 xp = _backend.backend_of(params[i].data).xp
                 grads.append(xp.zeros_like(params[i].data) if g is None else g.data)
-            flat = _pack(grads)
             if first:
-                xp = _backend.backend_of(flat).xp
-                extra = _like(flags.astype(flat.dtype), flat)
-                flat = xp.concatenate([flat, extra])
+                # One copy into the buffer, flags included (no second concatenation).
+                flat = _pack(grads + [_like(flags.astype(grads[0].dtype), grads[0])])
+            else:
+                flat = _pack(grads)
             total = self._allreduce_flat(flat)
             if first:
-                present = _backend.to_cpu(total[flat.size - flags.size :])
-                total = total[: flat.size - flags.size]
+                present = _backend.to_cpu(total[total.size - flags.size :])
+                total = total[: total.size - flags.size]
                 first = False
-            total = total / self.size if total.dtype.kind in "fc" else total // self.size
+            if total.dtype.kind in "fc":
+                total /= self.size  # in place: the buffer is ours
+            else:
+                total //= self.size
             for i, g in zip(idx, _unpack(total, grads)):
                 p = params[i]
                 p.grad = None if present[i] == 0 else Variable(g.astype(p.data.dtype, copy=False))
