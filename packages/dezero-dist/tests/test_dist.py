@@ -337,3 +337,21 @@ def test_mpi_communicator_stages_gpu_arrays_through_the_host(tmp_path):
     _check_array_collectives(size, out)
     _check_objects(size, out)
     _check_mean_grads(size, out)
+
+
+# ---- the README's quick start, as written, on 2 ranks ---------------------------------------
+def test_readme_quick_start_runs_on_two_ranks(tmp_path):
+    import re
+
+    text = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    script = tmp_path / "train.py"
+    script.write_text(block)
+    rc, output, _ = run_ranks(2, [str(script)], timeout=240)
+    assert rc == 0, output[-4000:]
+    lines = [ln for ln in output.splitlines() if ln.startswith("epoch ")]
+    assert [ln.split(":")[0] for ln in lines] == [f"epoch {k}" for k in range(1, 6)]  # rank 0
+    losses = [float(ln.split("test loss ")[1].split(",")[0]) for ln in lines]
+    assert losses == sorted(losses, reverse=True)  # learning
+    assert float(lines[-1].rsplit("acc ", 1)[1]) > 0.8  # the sign of one feature: easy
