@@ -313,6 +313,13 @@ def check_settings(current: Mapping[str, Any], saved: Any) -> None:
     """Refuse a saved run whose settings differ from ``current``, naming the setting."""
     if not isinstance(saved, Mapping):
         raise StateError(f"settings: expected a dict, got {saved!r:.60}")
+    size, saved_size = current.get("world_size", 1), saved.get("world_size", 1)
+    if size != saved_size:  # a data-parallel run: each rank's own state is in its own file
+        raise StateError(
+            f"settings: the saved run was written by {saved_size} ranks, this run has {size}; "
+            f"resume with the same world size (mpiexec -n {saved_size}), or start a new run "
+            f"(another output folder)"
+        )
     for key, now in current.items():
         if key in saved and saved[key] != now:
             raise StateError(
