@@ -25,6 +25,8 @@ class MultiNodeOptimizer:
             self._sync(actual_optimizer.target)
 
     def __getattr__(self, name: str) -> Any:
+        if name in MultiNodeOptimizer._own or name.startswith("__"):
+            raise AttributeError(name)  # not set up yet (a copy in the making): no recursion
         return getattr(self.actual_optimizer, name)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -493,8 +493,10 @@ class Trainer:
             raise StateError("Trainer.load_state_dict: loaders and transforms must be dicts")
         checks: list[tuple[str, Callable[[], _state.Apply]]] = [
             ("model", lambda: _state.check_model_state(self.model, state["model"])),
+            # A wrapping optimizer (dezero.dist's data-parallel one) by the one it wraps.
             ("optimizer", lambda: _state.check_optimizer_state(
-                self.optimizer, state["optimizer"], state["model"])),
+                getattr(self.optimizer, "actual_optimizer", self.optimizer),
+                state["optimizer"], state["model"])),
         ]
         for name, loader in self._loaders():
             checks.append((f"loaders[{name!r}]", lambda n=name, ld=loader: (
