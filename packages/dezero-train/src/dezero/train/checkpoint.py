@@ -144,7 +144,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray]
 
 
 def read_state(path: str | os.PathLike[str]) -> Any:
-    """The nested state :func:`write_state` wrote to ``path`` (checked as by :func:`read_checkpoint`)."""
+    """The nested state that :func:`write_state` wrote to ``path``, checked for integrity."""
     arrays, meta = read_checkpoint(path)
     return _join(meta.get("state"), arrays, Path(path))
 
