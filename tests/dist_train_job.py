@@ -1,12 +1,14 @@
 """A data-parallel Trainer job for test_dist_train.py, run under mpiexec; it can SIGKILL itself.
 
     python dist_train_job.py OUT [--kill-at N] [--resume] [--equiv] [--out-per-rank]
+                                 [--nan-at N]
 
 Default: a dropout MLP with Adam and a StepLR schedule on a shuffled, scattered dataset,
 checkpointing every 3 iterations and at each epoch end; ``--kill-at N`` kills rank 0
 right after update N. ``--equiv``: float64, no dropout, SGD, unshuffled shards, so a test
-can rebuild the same steps in one process. Each rank writes OUT/final.rank<r>.npz
-(weights) and OUT/history.rank<r>.json at the end.
+can rebuild the same steps in one process. ``--nan-at N``: rank 1's loss is NaN at
+update N, with TerminateOnNaN. Each rank writes OUT/final.rank<r>.npz (weights),
+OUT/history.rank<r>.json and OUT/stop.rank<r>.json (iteration, stop reason) at the end.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dezero.data import ArrayDataset, DataLoader
 from dezero.dist import create_communicator, scatter_dataset
 from dezero.nn import Model
 from dezero.nn.optimizers import SGD, Adam, StepLR
-from dezero.train import Callback, Checkpoint, CSVLogger, LRScheduler, Trainer
+from dezero.train import Callback, Checkpoint, CSVLogger, LRScheduler, TerminateOnNaN, Trainer
 
 EPOCHS = 3
 
@@ -67,6 +69,7 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--equiv", action="store_true")
     ap.add_argument("--out-per-rank", action="store_true")
+    ap.add_argument("--nan-at", type=int, default=None)
     args = ap.parse_args()
     comm = create_communicator("mpi")
     out = Path(args.out)
@@ -81,7 +84,17 @@ def main() -> None:
         cbs = [LRScheduler(StepLR(opt, step_size=1, gamma=0.5)),
                Checkpoint("checkpoint.npz", every_n_iters=3), KillAt(args.kill_at, comm.rank)]
     test = scatter_dataset(data(11, 2), comm)
-    trainer = Trainer(model, F.softmax_cross_entropy, opt,
+    loss_func = F.softmax_cross_entropy
+    if args.nan_at is not None:
+        cbs = [TerminateOnNaN()]
+
+        def loss_func(y, t):
+            loss = F.softmax_cross_entropy(y, t)
+            if comm.rank == 1 and trainer.iteration + 1 == args.nan_at:
+                loss = loss * np.nan
+            return loss
+
+    trainer = Trainer(model, loss_func, opt,
                       DataLoader(train, 4, shuffle=not args.equiv, seed=9),
                       DataLoader(test, 4, shuffle=False),
                       gpu=False, out=trainer_out, seed=3, callbacks=cbs, progress=False,
@@ -91,6 +104,8 @@ def main() -> None:
     np.savez(out / f"final.rank{comm.rank}.npz", **model.state_dict())
     records = [{k: v for k, v in r.items() if k != "time"} for r in history]
     (out / f"history.rank{comm.rank}.json").write_text(json.dumps(records))
+    (out / f"stop.rank{comm.rank}.json").write_text(
+        json.dumps({"iteration": trainer.iteration, "reason": trainer.stop_reason}))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,11 @@ def _mpiexec() -> str:
     return found
 
 
-def run_job(n: int, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+def run_job(n: int, *args: str, timeout: float = 240, job: Sequence[str] = (str(JOB),)
+            ) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    cmd = [_mpiexec(), "-n", str(n), "--oversubscribe", sys.executable, str(JOB), *args]
+    cmd = [_mpiexec(), "-n", str(n), "--oversubscribe", sys.executable, *job, *args]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -122,3 +124,43 @@ def test_killed_and_resumed_two_rank_run_ends_bitwise_equal(tmp_path):
     assert json.loads((whole / "history.rank0.json").read_text()) == json.loads(
         (cut / "history.rank0.json").read_text()
     )
+
+
+def test_a_stop_on_one_rank_before_an_update_stops_every_rank(tmp_path):
+    # Rank 1's loss is NaN at update 5: TerminateOnNaN stops it before that update. Alone,
+    # it would leave rank 0 waiting in the gradient average; both must stop there.
+    t0 = time.monotonic()
+    p = run_job(2, str(tmp_path), "--equiv", "--nan-at", "5", "--out-per-rank", timeout=90)
+    assert p.returncode == 0 and time.monotonic() - t0 < 90, p.stdout + p.stderr
+    stops = [json.loads((tmp_path / f"stop.rank{r}.json").read_text()) for r in (0, 1)]
+    assert [s["iteration"] for s in stops] == [4, 4]
+    assert stops[1]["reason"].startswith("TerminateOnNaN: the loss became nan")
+    assert stops[0]["reason"].startswith("rank 1: TerminateOnNaN: the loss became nan")
+    w0, w1 = _load(tmp_path / "final.rank0.npz"), _load(tmp_path / "final.rank1.npz")
+    assert all(np.isfinite(w0[k]).all() and w0[k].tobytes() == w1[k].tobytes() for k in w0)
+
+
+def test_cli_distributed_rank_0_holds_the_lock_and_writes_the_outputs(tmp_path):
+    from dezero.train.lock import OutputLock
+
+    out = tmp_path / "run"
+    cli = ("-m", "dezero.train", "--dataset", "spiral", "--distributed", "--epochs", "2",
+           "--hidden", "10", "--batch-size", "15", "--gpu", "false", "--quiet",
+           "--out", str(out))
+    # A live run holds the folder: rank 0 is refused, and every rank stops (no hang).
+    with OutputLock(out):
+        p = run_job(2, job=cli, timeout=90)
+    assert p.returncode != 0
+    assert f"is in use by pid {os.getpid()}" in p.stderr, p.stdout + p.stderr
+    assert sorted(q.name for q in out.iterdir()) == []
+    p = run_job(2, job=cli, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    names = sorted(q.name for q in out.iterdir())
+    # 300 samples, 150 per rank, batches of 15: 10 updates per epoch.
+    assert names == ["checkpoint.npz", "checkpoint.npz.rank0.it20.npz",
+                     "checkpoint.npz.rank1.it20.npz", "history.csv", "history.png",
+                     "weights.npz"]
+    # Resumed with 3 ranks: refused, naming both world sizes.
+    p = run_job(3, "--resume", job=cli, timeout=90)
+    assert p.returncode != 0
+    assert "written by 2 ranks, this run has 3" in p.stderr, p.stdout + p.stderr
