@@ -24,6 +24,7 @@ import numpy as np
 import dezero.nn.functions as F
 import dezero.nn.layers as L
 from dezero.data import ArrayDataset, DataLoader
+from dezero.data.transforms import RandomHorizontalFlip
 from dezero.dist import create_communicator, scatter_dataset
 from dezero.nn import Model
 from dezero.nn.optimizers import SGD, Adam, StepLR
@@ -57,9 +58,9 @@ class KillAt(Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def data(n: int, seed: int) -> ArrayDataset:
+def data(n: int, seed: int, transform=None) -> ArrayDataset:
     g = np.random.default_rng(seed)
-    return ArrayDataset(g.standard_normal((n, 5)), g.integers(0, 3, n))
+    return ArrayDataset(g.standard_normal((n, 5)), g.integers(0, 3, n), transform=transform)
 
 
 def main() -> None:
@@ -78,7 +79,9 @@ def main() -> None:
         train = scatter_dataset(data(48, 1), comm)
         model, opt, cbs = Net(0.0), SGD(lr=0.3), [CSVLogger("history.csv")]
     else:
-        train = scatter_dataset(data(50, 1), comm, shuffle=True, seed=5)
+        # The same transform seed on every rank: Trainer(seed=, comm=) makes them differ.
+        flip = RandomHorizontalFlip(seed=7)
+        train = scatter_dataset(data(50, 1, flip), comm, shuffle=True, seed=5)
         model = Net(0.3)
         opt = Adam(alpha=0.01)
         cbs = [LRScheduler(StepLR(opt, step_size=1, gamma=0.5)),
@@ -104,8 +107,11 @@ def main() -> None:
     np.savez(out / f"final.rank{comm.rank}.npz", **model.state_dict())
     records = [{k: v for k, v in r.items() if k != "time"} for r in history]
     (out / f"history.rank{comm.rank}.json").write_text(json.dumps(records))
-    (out / f"stop.rank{comm.rank}.json").write_text(
-        json.dumps({"iteration": trainer.iteration, "reason": trainer.stop_reason}))
+    flips = getattr(train.base.transform, "rng", None)
+    (out / f"stop.rank{comm.rank}.json").write_text(json.dumps({
+        "iteration": trainer.iteration, "reason": trainer.stop_reason,
+        "flip_state": None if flips is None else flips.bit_generator.state["state"]["state"],
+    }))
 
 
 if __name__ == "__main__":

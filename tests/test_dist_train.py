@@ -124,6 +124,12 @@ def test_killed_and_resumed_two_rank_run_ends_bitwise_equal(tmp_path):
     assert json.loads((whole / "history.rank0.json").read_text()) == json.loads(
         (cut / "history.rank0.json").read_text()
     )
+    # The random flips: built alike on both ranks, drawn differently (seeded per rank),
+    # and resumed exactly (a shard's base dataset's transforms are in the rank files).
+    flips = {(d, r): json.loads((d / f"stop.rank{r}.json").read_text())["flip_state"]
+             for d in (whole, cut) for r in (0, 1)}
+    assert flips[whole, 0] != flips[whole, 1]
+    assert flips[whole, 0] == flips[cut, 0] and flips[whole, 1] == flips[cut, 1]
 
 
 def test_a_stop_on_one_rank_before_an_update_stops_every_rank(tmp_path):

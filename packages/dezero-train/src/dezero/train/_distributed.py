@@ -54,8 +54,9 @@ class Distributed:
     - The optimizer is wrapped by :func:`dezero.dist.create_multi_node_optimizer`
       (unless it already is): rank 0's starting point everywhere, averaged gradients.
     - ``trainer.settings["world_size"]``: a resume under another world size is refused.
-    - ``seed(n)``: the framework's generator (dropout, augmentation) gets ``n + rank``;
-      the loaders get what a single process gives them. The order of a scattered
+    - ``seed(n)``: the framework's generator (dropout) gets ``n + rank``, each random
+      transform a generator from ``(n, rank, ...)``; the loaders get what a single
+      process gives them. The order of a scattered
       training set is drawn from the seed given to ``scatter_dataset`` plus the epoch.
     - Only rank 0 shows progress, writes the history files, plots and weights.
     - Metrics are reduced as (sum, count) pairs over the ranks (``Trainer._reduced``);
@@ -78,11 +79,18 @@ class Distributed:
         return self.rank == 0
 
     def seed(self, trainer: Trainer, n: int) -> None:
+        from dezero.train.state import random_transforms
+
         _random.seed(n + self.rank)
         for i, loader in enumerate((trainer.train_loader, trainer.test_loader)):
             fn = getattr(loader, "seed", None)
             if callable(fn):
                 fn(n + i)
+            # Augmentation differs per rank: each random transform's generator from
+            # (seed, rank, loader, transform), even where every rank built it alike.
+            for j, (_, t) in enumerate(random_transforms(loader)):
+                if isinstance(getattr(t, "rng", None), np.random.Generator):
+                    t.rng = np.random.Generator(np.random.PCG64([n, self.rank, i, j]))
 
     def begin_epoch(self, trainer: Trainer) -> None:
         """The global order of this epoch for a scattered (shuffled) training set."""

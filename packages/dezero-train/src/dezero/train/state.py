@@ -268,8 +268,11 @@ def random_transforms(loader: Any) -> Iterator[tuple[str, Any]]:
         for i, child in enumerate(getattr(obj, "transforms", None) or ()):
             yield from walk(child, f"{path}/{i}")
 
-    for attr in ("transform", "target_transform"):
-        yield from walk(getattr(dataset, attr, None), attr)
+    prefix = ""
+    while dataset is not None:  # a view of another dataset (a rank's shard): its base's too
+        for attr in ("transform", "target_transform"):
+            yield from walk(getattr(dataset, attr, None), prefix + attr)
+        dataset, prefix = getattr(dataset, "base", None), prefix + "base/"
 
 
 def transforms_state(loader: Any) -> dict[str, Any]:
