@@ -114,11 +114,14 @@ def _breakers():
     def another_optimizer(s):
         s["settings"]["optimizer"] = "SGD"
 
+    def another_world_size(s):  # a data-parallel run's state in one process
+        s["settings"]["world_size"] = 2
+
     return {f.__name__: f for f in (
         drop_one_adam_entry, misshape_adam_entry, wrong_dtype_adam_entry, negative_epoch,
         string_iteration, partial_beyond_epoch, broken_rng, loader_position, loader_rng,
         history_length, history_value, callback_state, summary_counts, model_int_weights,
-        another_optimizer, string_hyper, loader_not_a_dict,
+        another_optimizer, string_hyper, loader_not_a_dict, another_world_size,
     )}
 
 
@@ -147,6 +150,7 @@ def test_the_messages_name_the_component(saved):
         "loader_position": r"loaders\['train'\]: position must be \[0, 5\], got 6",
         "callback_state": r"callbacks: EarlyStopping: wait must be an int >= 0",
         "another_optimizer": r"settings: 'optimizer' is 'Adam' here but 'SGD'",
+        "another_world_size": r"settings: the saved run was written by 2 ranks, this run has 1",
         "model_int_weights": r"model: 'l1.W' must be a float array, got int64",
     }
     for name, pattern in expect.items():

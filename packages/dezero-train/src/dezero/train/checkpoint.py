@@ -26,7 +26,14 @@ from dezero.train.state import StateError
 if TYPE_CHECKING:
     from dezero.train.trainer import Trainer
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "read_checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "read_checkpoint",
+    "write_state",
+    "read_state",
+]
 
 FORMAT = "dezero-train checkpoint 2"
 _META = "__meta__"
@@ -70,8 +77,13 @@ def _join(obj: Any, arrays: Mapping[str, np.ndarray], path: Path) -> Any:
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> Path:
     """Write ``trainer.state_dict()`` to ``path`` atomically and return the path."""
+    return write_state(path, trainer.state_dict())
+
+
+def write_state(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
+    """Write a nested state (JSON values and arrays) to ``path`` atomically, as a checkpoint."""
     arrays: dict[str, np.ndarray] = {}
-    meta = {"format": FORMAT, "state": _split(trainer.state_dict(), "", arrays)}
+    meta = {"format": FORMAT, "state": _split(state, "", arrays)}
     arrays[_META] = np.array(json.dumps(meta))
 
     def write(f: Any) -> None:
@@ -131,6 +143,12 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray]
     return arrays, meta
 
 
+def read_state(path: str | os.PathLike[str]) -> Any:
+    """The nested state that :func:`write_state` wrote to ``path``, checked for integrity."""
+    arrays, meta = read_checkpoint(path)
+    return _join(meta.get("state"), arrays, Path(path))
+
+
 def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Restore ``trainer`` from ``path``; return the restored state.
 
@@ -138,8 +156,7 @@ def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> dict[str,
     a file that does not fit raises :class:`CheckpointError` and leaves the trainer as is.
     """
     path = Path(path)
-    arrays, meta = read_checkpoint(path)
-    state = _join(meta.get("state"), arrays, path)
+    state = read_state(path)
     try:
         trainer.load_state_dict(state)
     except StateError as e:

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep training when the loss becomes NaN/Inf (default: stop before "
                    "that update, keep the last finite weights, exit with status 3)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of mpiexec (needs dezero-train[dist]); "
+                   "--batch-size is per rank; NCCL on GPUs, MPI on CPUs")
     return p
 
 
@@ -92,9 +95,24 @@ class Diverged(RuntimeError):
 OUTPUTS = ("checkpoint.npz", "history.csv", "history.png", "weights.npz")
 
 
+def _communicator(args: argparse.Namespace) -> Any:
+    try:
+        from dezero.dist import create_communicator
+    except ImportError as e:
+        raise ImportError(
+            "dezero-train: --distributed needs dezero-dist: pip install 'dezero-train[dist]'"
+        ) from e
+    from dezero.train._distributed import register
+
+    kind = {True: "nccl", False: "mpi"}.get(args.gpu, "auto")  # type: ignore[call-overload]
+    comm = create_communicator(kind)
+    register(comm)
+    return comm
+
+
 def run(args: argparse.Namespace) -> Path:
     """Train as ``args`` say, holding ``--out`` for this run alone; return the folder."""
-    from dezero.train.lock import OutputLock
+    from dezero.train.lock import OutputLock, OutputLockedError
 
     for flag, value in (("--epochs", args.epochs), ("--hidden", args.hidden),
                         ("--batch-size", args.batch_size)):
@@ -106,23 +124,51 @@ def run(args: argparse.Namespace) -> Path:
             f"dezero-train: --resume needs {out / 'checkpoint.npz'}, which does not exist; "
             f"run once without --resume (same --out) first"
         )
-    with OutputLock(out):
-        return _run_locked(args, out)
+    comm = _communicator(args) if getattr(args, "distributed", False) else None
+    if comm is None:
+        with OutputLock(out):
+            return _run_locked(args, out, None)
+    # Rank 0 holds the folder (its host and pid in the lock); the others learn whether it
+    # could, so that all go on or all stop.
+    lock, problem = OutputLock(out), None
+    if comm.rank == 0:
+        try:
+            lock.acquire()
+        except OutputLockedError as e:
+            problem = str(e)
+    problem = comm.bcast_obj(problem, root=0)
+    if problem is not None:
+        raise OutputLockedError(problem if comm.rank == 0 else f"rank 0: {problem}")
+    try:
+        return _run_locked(args, out, comm)
+    finally:
+        lock.release()
 
 
-def _run_locked(args: argparse.Namespace, out: Path) -> Path:
+def _run_locked(args: argparse.Namespace, out: Path, comm: Any) -> Path:
     import dezero.nn.functions as F
     from dezero.core.files import remove_stale_temporaries
     from dezero.data import DataLoader
     from dezero.nn.models import MLP
     from dezero.train import Checkpoint, CSVLogger, TerminateOnNaN, Trainer
 
-    for name in OUTPUTS:  # left by a run killed mid-write; this run owns the folder now
-        remove_stale_temporaries(out / name)
+    root = comm is None or comm.rank == 0
+    if root:
+        for name in OUTPUTS:  # left by a run killed mid-write; this run owns the folder now
+            remove_stale_temporaries(out / name)
     train_set, test_set, n_classes = _datasets(args.dataset, args.data_dir)
-    # Unseeded here: Trainer(seed=) seeds the framework and both loaders, once.
-    train_loader = DataLoader(train_set, args.batch_size, shuffle=True)
-    test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
+    if comm is not None:
+        from dezero.dist import scatter_dataset
+
+        # A new global order each epoch (seed + epoch), the same on every rank; each
+        # rank takes its shard of it, in that order.
+        train_loader = DataLoader(scatter_dataset(train_set, comm, shuffle=True, seed=args.seed),
+                                  args.batch_size, shuffle=False)
+        test_loader = DataLoader(scatter_dataset(test_set, comm), args.batch_size, shuffle=False)
+    else:
+        # Unseeded here: Trainer(seed=) seeds the framework and both loaders, once.
+        train_loader = DataLoader(train_set, args.batch_size, shuffle=True)
+        test_loader = DataLoader(test_set, args.batch_size, shuffle=False)
     model = MLP((args.hidden, n_classes))
     optimizer = _optimizer(args.optimizer, args.lr).setup(model)
     nan_stop = TerminateOnNaN()
@@ -131,26 +177,33 @@ def _run_locked(args: argparse.Namespace, out: Path) -> Path:
         model, F.softmax_cross_entropy, optimizer, train_loader, test_loader,
         gpu=args.gpu, out=out, seed=args.seed,
         callbacks=[*callbacks, nan_stop] if args.stop_on_nan else callbacks,
-        progress=not args.quiet,
+        progress=not args.quiet, comm=comm,
     )
     # Saved in the checkpoint: --resume with another value is refused, naming the flag.
     trainer.settings = {
         "--dataset": args.dataset, "--hidden": args.hidden, "--batch-size": args.batch_size,
         "--optimizer": args.optimizer, "--lr": _DEFAULT_LR[args.optimizer] if args.lr is None
         else args.lr, "--seed": args.seed, "model": type(model).__name__,
+        # Distributed: the Trainer's; another world size is refused on resume.
+        **{k: v for k, v in trainer.settings.items() if k == "world_size"},
     }
-    if not args.quiet:
+    if not args.quiet and root:
+        ranks = "" if comm is None else f", {comm.size} rank(s) over {comm.kind.upper()}"
         print(f"dezero-train: {args.dataset} ({len(train_set)} train / {len(test_set)} test), "
-              f"MLP {args.hidden}-{n_classes}, {args.optimizer}, device {trainer.device}",
+              f"MLP {args.hidden}-{n_classes}, {args.optimizer}, device {trainer.device}{ranks}",
               flush=True)
     if args.resume:
         trainer.load_checkpoint(out / "checkpoint.npz")
         if trainer.epoch >= args.epochs:
+            if not root:
+                return out
             print(f"dezero-train: {out / 'checkpoint.npz'} already has {trainer.epoch} epochs "
                   f"done and --epochs is {args.epochs}: nothing left to do (raise --epochs to "
                   f"train further)", flush=True)
             return out
     trainer.fit(args.epochs)
+    if not root:
+        return out  # rank 0 writes the outputs
     trainer.history.to_csv(out / "history.csv")
     plot = trainer.plot(out / "history.png", show=False)
     model.save_weights(out / "weights.npz")
@@ -180,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The message names root= and DEZERO_DATASETS (the library's words); say the flag too.
         print(f"dezero-train: error: {e}\nWith dezero-train: --data-dir <dir> names that "
               f"folder (the files in <dir> or in <dir>/{args.dataset}/).", file=sys.stderr)
+        _abort_peers()
         return 1
     except Diverged as e:
         print(f"dezero-train: error: {e}", file=sys.stderr)
@@ -188,8 +242,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             ValueError) as e:
         # Expected failures (no GPU, dataset not found, bad checkpoint): a message, no trace.
         print(f"dezero-train: error: {e}", file=sys.stderr)
+        _abort_peers()
         return 1
     except KeyboardInterrupt:
         print("dezero-train: interrupted; continue with --resume", file=sys.stderr)
+        _abort_peers(130)
         return 130
     return 0
+
+
+def _abort_peers(code: int = 1) -> None:
+    """Distributed, an error handled on one rank must still end the others (no hang)."""
+    if "dezero.train._distributed" in sys.modules:
+        from dezero.train._distributed import abort_peers
+
+        abort_peers(code)

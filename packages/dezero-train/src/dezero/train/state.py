@@ -268,8 +268,11 @@ def random_transforms(loader: Any) -> Iterator[tuple[str, Any]]:
         for i, child in enumerate(getattr(obj, "transforms", None) or ()):
             yield from walk(child, f"{path}/{i}")
 
-    for attr in ("transform", "target_transform"):
-        yield from walk(getattr(dataset, attr, None), attr)
+    prefix = ""
+    while dataset is not None:  # a view of another dataset (a rank's shard): its base's too
+        for attr in ("transform", "target_transform"):
+            yield from walk(getattr(dataset, attr, None), prefix + attr)
+        dataset, prefix = getattr(dataset, "base", None), prefix + "base/"
 
 
 def transforms_state(loader: Any) -> dict[str, Any]:
@@ -313,6 +316,13 @@ def check_settings(current: Mapping[str, Any], saved: Any) -> None:
     """Refuse a saved run whose settings differ from ``current``, naming the setting."""
     if not isinstance(saved, Mapping):
         raise StateError(f"settings: expected a dict, got {saved!r:.60}")
+    size, saved_size = current.get("world_size", 1), saved.get("world_size", 1)
+    if size != saved_size:  # a data-parallel run: each rank's own state is in its own file
+        raise StateError(
+            f"settings: the saved run was written by {saved_size} ranks, this run has {size}; "
+            f"resume with the same world size (mpiexec -n {saved_size}), or start a new run "
+            f"(another output folder)"
+        )
     for key, now in current.items():
         if key in saved and saved[key] != now:
             raise StateError(

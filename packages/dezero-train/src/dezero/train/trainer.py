@@ -11,7 +11,7 @@ from typing import Any
 from dezero.core import Variable, backend, no_grad, test_mode
 from dezero.core import random as _random
 from dezero.train import state as _state
-from dezero.train.callbacks import Callback
+from dezero.train.callbacks import Callback, CSVLogger, JSONLogger
 from dezero.train.history import History
 from dezero.train.progress import Progress, format_epoch_line
 from dezero.train.state import StateError
@@ -125,6 +125,8 @@ class Trainer:
         callbacks: :class:`~dezero.train.callbacks.Callback` objects.
         progress: ``True`` (bar on a terminal + epoch lines), ``"bar"``, ``"lines"``, ``False``.
         max_iters_per_epoch: cut each epoch after this many batches (quick runs).
+        comm: a ``dezero.dist`` communicator: train data-parallel (needs
+            ``dezero-train[dist]``); see the README's "Scaling out".
 
     Example:
         >>> trainer = Trainer(model, F.softmax_cross_entropy, SGD().setup(model), loader)
@@ -149,6 +151,7 @@ class Trainer:
         callbacks: Sequence[Callback] | None = None,
         progress: bool | str = True,
         max_iters_per_epoch: int | None = None,
+        comm: Any = None,
     ) -> None:
         if not callable(loss_func):
             raise TypeError(f"Trainer: loss_func must be callable, got {loss_func!r}")
@@ -176,7 +179,6 @@ class Trainer:
         # Stable sort: checkpoints (order 100) see the state every other callback left.
         self.callbacks: list[Callback] = sorted(callbacks or (), key=lambda c: c.order)
         self.max_iters_per_epoch = max_iters_per_epoch
-        self.progress = Progress(progress)
         #: What this run was set up with, saved in checkpoints: resuming with another value
         #: of any of these is refused, naming the setting. Add your own (JSON values).
         self.settings: dict[str, Any] = {
@@ -188,6 +190,19 @@ class Trainer:
 
         if getattr(optimizer, "target", None) is None and hasattr(optimizer, "setup"):
             optimizer.setup(model)
+        self.comm = comm
+        self._dist: Any = None
+        if comm is not None:
+            from dezero.train._distributed import Distributed
+
+            # Wraps the optimizer (rank 0's start, averaged gradients); adds the world size
+            # to the settings, so a resume under another world size is refused.
+            self._dist = Distributed(self, comm)
+            if not self._dist.is_root:  # only rank 0 shows progress and writes history files
+                progress = False
+                self.callbacks = [c for c in self.callbacks
+                                  if not isinstance(c, (CSVLogger, JSONLogger))]
+        self.progress = Progress(progress)
         if seed is not None:
             self.seed(seed)
         if self.device.is_gpu:
@@ -208,6 +223,9 @@ class Trainer:
     # ---- set-up ---------------------------------------------------------------------
     def seed(self, n: int) -> None:
         """Seed the framework's generator (initializers, dropout) and the loaders."""
+        if self._dist is not None:
+            self._dist.seed(self, n)  # the framework's generator gets n + rank
+            return
         _random.seed(n)
         for i, loader in enumerate((self.train_loader, self.test_loader)):
             fn = getattr(loader, "seed", None)
@@ -271,6 +289,8 @@ class Trainer:
 
     def _run_epoch(self) -> None:
         epoch = self.epoch + 1  # 1-based, as printed
+        if self._dist is not None:
+            self._dist.begin_epoch(self)
         if self.iteration_in_epoch == 0:
             for cb in self.callbacks:
                 cb.on_epoch_begin(self, epoch)
@@ -292,6 +312,8 @@ class Trainer:
             logs = {"loss": loss, "batch_size": n}
             for cb in self.callbacks:  # before backward: a callback may refuse this step
                 cb.on_loss(self, self.iteration_in_epoch + 1, logs)
+            if self._dist is not None:
+                self._dist.agree_stop(self)  # a stop on one rank stops every rank here
             if self.stop_training:
                 break
             model.cleargrads()
@@ -351,11 +373,13 @@ class Trainer:
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
         """Mean loss and metrics over ``loader``, under ``no_grad()`` and ``test_mode()``.
 
-        Nothing is updated: parameters and gradients stay as they are.
+        Nothing is updated: parameters and gradients stay as they are. Distributed, a
+        scattered test set is evaluated exactly: padding left out, (sum, count) reduced.
         """
         summary = Summary()
+        batches = loader if self._dist is None else self._dist.eval_batches(loader)
         with no_grad(), test_mode(), backend.using_device(self.device):
-            for batch in loader:
+            for batch in batches:
                 x, t = _split_batch(batch)
                 y = self.model(x)
                 target = x if t is None else t
@@ -373,6 +397,8 @@ class Trainer:
         The one place a data-parallel trainer sums the (sum, count) pairs across ranks,
         so that its means equal a single process's over the whole data.
         """
+        if self._dist is not None:
+            return self._dist.reduced(summary)
         return summary
 
     def stop(self, reason: str) -> None:
@@ -390,6 +416,8 @@ class Trainer:
         """
         from dezero.train.plot import plot_history
 
+        if self._dist is not None and not self._dist.is_root:
+            return self.out / "history.png" if path is None else Path(path)  # rank 0 draws
         return plot_history(self.history, self.out / "history.png" if path is None else path,
                             show=show)
 
@@ -397,12 +425,18 @@ class Trainer:
         """Write everything needed to continue to ``path`` (``<out>/checkpoint.npz``)."""
         from dezero.train.checkpoint import save_checkpoint
 
+        if self._dist is not None:  # rank 0 the shared state, each rank its own
+            return self._dist.save_checkpoint(
+                self, self.out / "checkpoint.npz" if path is None else path)
         return save_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
 
     def load_checkpoint(self, path: str | os.PathLike[str] | None = None) -> None:
         """Restore a checkpoint; a checkpoint of another model is refused, nothing changed."""
         from dezero.train.checkpoint import load_checkpoint
 
+        if self._dist is not None:
+            self._dist.load_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
+            return
         load_checkpoint(self, self.out / "checkpoint.npz" if path is None else path)
 
     # ---- state: everything a checkpoint holds -----------------------------------------
@@ -458,6 +492,10 @@ class Trainer:
         different setting...); the trainer, model, optimizer, loaders, callbacks, history
         and random state are then exactly as they were.
         """
+        self._checked_state(state)()
+
+    def _checked_state(self, state: Mapping[str, Any]) -> _state.Apply:
+        """Check every component of ``state``; return the step that applies them all."""
         if not isinstance(state, Mapping):
             raise StateError(f"Trainer.load_state_dict: expected a dict, got {type(state)}")
         need = ("loop", "model", "optimizer", "loaders", "random", "callbacks", "history")
@@ -471,8 +509,10 @@ class Trainer:
             raise StateError("Trainer.load_state_dict: loaders and transforms must be dicts")
         checks: list[tuple[str, Callable[[], _state.Apply]]] = [
             ("model", lambda: _state.check_model_state(self.model, state["model"])),
+            # A wrapping optimizer (dezero.dist's data-parallel one) by the one it wraps.
             ("optimizer", lambda: _state.check_optimizer_state(
-                self.optimizer, state["optimizer"], state["model"])),
+                getattr(self.optimizer, "actual_optimizer", self.optimizer),
+                state["optimizer"], state["model"])),
         ]
         for name, loader in self._loaders():
             checks.append((f"loaders[{name!r}]", lambda n=name, ld=loader: (
@@ -493,8 +533,12 @@ class Trainer:
                 raise
             except (TypeError, ValueError, KeyError, AttributeError) as e:  # a malformed value
                 raise StateError(f"{what}: malformed state ({type(e).__name__}: {e})") from e
-        for apply in steps:  # every check has passed: nothing below can be refused
-            apply()
+
+        def apply_all() -> None:  # every check has passed: nothing below can be refused
+            for apply in steps:
+                apply()
+
+        return apply_all
 
     def _check_history_and_loop(self, history: Any, loop: Any) -> _state.Apply:
         if not isinstance(loop, Mapping):
