@@ -54,6 +54,13 @@ class Transform:
         """The transform's mutable state as plain JSON data (none for a deterministic one)."""
         return {"type": type(self).__name__}
 
+    def reseed(self, seed: int | Sequence[int]) -> None:
+        """Give a generator of its own a new seed (a data-parallel run draws per rank).
+
+        Deterministic transforms, and random ones that draw from the framework's generator
+        (no seed of their own), have nothing to reseed.
+        """
+
     def check_state_dict(self, state: Any) -> None:
         """Raise if ``state`` cannot be loaded; changes nothing (checked before any load)."""
         owner = f"{type(self).__name__}.load_state_dict"
@@ -116,6 +123,13 @@ class Compose(Transform):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]] = ()) -> None:
         self.transforms = list(transforms)
+
+    def reseed(self, seed: int | Sequence[int]) -> None:
+        base = [seed] if isinstance(seed, int) else list(seed)
+        for i, child in enumerate(self.transforms):
+            fn = getattr(child, "reseed", None)
+            if callable(fn):
+                fn([*base, i])
 
     def state_dict(self) -> dict[str, Any]:
         """Every step's state, in order (None for a plain function without one)."""
@@ -289,6 +303,10 @@ class RandomTransform(Transform):
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
         self._rng = None if seed is None else make_generator(seed)
+
+    def reseed(self, seed: int | Sequence[int]) -> None:
+        if self._rng is not None:
+            self._rng = make_generator(seed)  # type: ignore[arg-type]
 
     @property
     def rng(self) -> np.random.Generator:

@@ -53,8 +53,7 @@ def _like(h: np.ndarray, ref: Any) -> Any:
     """``h`` moved to the device of ``ref`` (NumPy stays NumPy)."""
     if ref is None or type(ref) is np.ndarray or not _backend.is_array(ref):
         return h
-    dev = getattr(getattr(ref, "device", None), "id", None)
-    return _backend.backend_of(ref).from_numpy(h, dev)
+    return _backend.on_device_of(h, ref)
 
 
 class Communicator:

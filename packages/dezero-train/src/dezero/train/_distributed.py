@@ -16,6 +16,7 @@ import numpy as np
 
 from dezero.core import backend
 from dezero.core import random as _random
+from dezero.data import DataLoader
 from dezero.train.callbacks import Callback
 from dezero.train.summary import Summary
 
@@ -89,7 +90,10 @@ class Distributed:
             # Augmentation differs per rank: each random transform's generator from
             # (seed, rank, loader, transform), even where every rank built it alike.
             for j, (_, t) in enumerate(random_transforms(loader)):
-                if isinstance(getattr(t, "rng", None), np.random.Generator):
+                reseed = getattr(t, "reseed", None)
+                if callable(reseed):
+                    reseed([n, self.rank, i, j])
+                elif isinstance(getattr(t, "rng", None), np.random.Generator):
                     t.rng = np.random.Generator(np.random.PCG64([n, self.rank, i, j]))
 
     def begin_epoch(self, trainer: Trainer) -> None:
@@ -136,7 +140,7 @@ class Distributed:
     def _unpadded(loader: Any, dataset: Any, padding: np.ndarray) -> Iterator[Any]:
         bs = int(getattr(loader, "batch_size", 100))
         positions = np.flatnonzero(~padding)
-        device = getattr(loader, "device", backend.CPU)  # where the loader hands out batches
+        device = loader.device if isinstance(loader, DataLoader) else backend.CPU
         for s in range(0, len(positions), bs):
             x, t = dataset[positions[s : s + bs]]
             yield backend.to_device(x, device), backend.to_device(t, device)
