@@ -12,7 +12,7 @@ import pytest
 
 from dezero.core import Parameter, Variable, random
 from dezero.core.testing import HostGPUBackend, isolated_backends
-from dezero.nn import io
+from dezero.nn import weights
 from dezero.nn.layers import BatchNorm, Layer, Linear
 
 
@@ -55,7 +55,7 @@ def test_bad_weight_file_names_the_entry_and_changes_nothing(tmp_path, edit, mes
     d = {k: v + 1 for k, v in src.state_dict().items()}  # every value differs from dst's
     edit(d)
     path = tmp_path / "bad.npz"
-    io.save_npz(path, d)
+    weights.save_npz(path, d)
     dst = Net()
     dst(np.ones((2, 3), np.float32))
     before = _snapshot(dst)

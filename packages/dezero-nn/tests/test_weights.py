@@ -1,4 +1,4 @@
-"""Tests of dezero.nn.io: atomic .npz writing."""
+"""Tests of dezero.nn.weights: atomic writing, damaged files, formats."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import stat
 
 import numpy as np
 
-from dezero.nn.io import load_npz, save_npz
+from dezero.nn.weights import load_npz, save_npz
 
 
 def test_saved_weight_file_has_the_mode_a_plain_open_would_give(tmp_path):
