@@ -235,7 +235,8 @@ def cast_checked(func: str, name: str, arr: np.ndarray, dtype: Any) -> np.ndarra
         )
     if arr.dtype == dtype:
         return arr.copy()
-    out = arr.astype(dtype)
+    with np.errstate(over="ignore"):  # overflow is reported below, by name and index
+        out = arr.astype(dtype)
     if np.finfo(dtype).max < np.finfo(arr.dtype).max:
         bad = np.isfinite(arr) & ~np.isfinite(out)
         if bad.any():
