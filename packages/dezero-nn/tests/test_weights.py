@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import sys
+import warnings
 
 import numpy as np
+import pytest
 
-from dezero.nn.weights import load_npz, save_npz
+from dezero.core import random, test_mode
+from dezero.nn import functions as F
+from dezero.nn import weights
+from dezero.nn.layers import BatchNorm, Layer, Linear
+from dezero.nn.models import MLP
+from dezero.nn.weights import DeZeroFormatWarning, WeightFileError, load_npz, save_npz
 
 
 def test_saved_weight_file_has_the_mode_a_plain_open_would_give(tmp_path):
@@ -23,22 +32,10 @@ def test_saved_weight_file_has_the_mode_a_plain_open_would_give(tmp_path):
 
 
 # ---- damaged files -------------------------------------------------------------------
-import io as _stdio  # noqa: E402
-import sys  # noqa: E402
-import warnings  # noqa: E402
-
-import pytest  # noqa: E402
-
-from dezero.core import random, test_mode  # noqa: E402
-from dezero.nn import functions as F  # noqa: E402
-from dezero.nn import weights  # noqa: E402
-from dezero.nn.layers import BatchNorm, Layer, Linear  # noqa: E402
-from dezero.nn.models import MLP  # noqa: E402
-from dezero.nn.weights import DeZeroFormatWarning, WeightFileError  # noqa: E402
 
 
 def _valid_npz_bytes() -> bytes:
-    buf = _stdio.BytesIO()
+    buf = io.BytesIO()
     # Zeros of one member: the middle of the file is that member's data.
     np.savez(buf, **{"l0.W": np.zeros((3, 4), np.float32), "l0.b": np.zeros(4, np.float32),
                      "l1.W": np.zeros((4, 2), np.float32), "l1.b": np.zeros(2, np.float32)})
@@ -52,13 +49,13 @@ def _crc_broken(raw: bytes) -> bytes:
 
 
 def _npy_bytes() -> bytes:
-    buf = _stdio.BytesIO()
+    buf = io.BytesIO()
     np.save(buf, np.zeros(3))
     return buf.getvalue()
 
 
 def _pickled_npz_bytes() -> bytes:
-    buf = _stdio.BytesIO()
+    buf = io.BytesIO()
     np.savez(buf, **{"l0.W": np.array([None, 1], dtype=object)})
     return buf.getvalue()
 

@@ -10,20 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dezero.core import Parameter, Variable, random
+from dezero.core import Parameter, Variable, random, test_mode
 from dezero.core.testing import HostGPUBackend, isolated_backends
+from dezero.nn import functions as F
 from dezero.nn import weights
-from dezero.nn.layers import BatchNorm, Layer, Linear
+from dezero.nn.layers import BatchNorm, Conv2d, Deconv2d, Layer, Linear
+from dezero.nn.models import MLP
+from dezero.nn.weights import WeightFileError
 
 
 @pytest.fixture
 def fake_gpu():
     with isolated_backends(HostGPUBackend()):
         yield
-
-
-
-
 
 
 class Net(Layer):
@@ -102,11 +101,6 @@ def test_gpu_model_saves_host_copies_and_stays_on_gpu(fake_gpu, tmp_path):
 
 
 # ---- loading into layers that are not built yet --------------------------------------
-from dezero.core import test_mode  # noqa: E402
-from dezero.nn import functions as F  # noqa: E402
-from dezero.nn.layers import Conv2d, Deconv2d  # noqa: E402
-from dezero.nn.models import MLP  # noqa: E402
-from dezero.nn.weights import WeightFileError  # noqa: E402
 
 
 def _mlp_file(tmp_path, dtype=np.float64, **edits):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dezero.core import Variable, random
-from dezero.nn import weights
 from dezero.nn import optimizers as O
+from dezero.nn import weights
 from dezero.nn.layers import Linear
 from dezero.nn.models import MLP
 
