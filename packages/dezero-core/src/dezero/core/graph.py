@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from typing import Any
 
-from dezero.core.files import atomic_write
+from dezero.core.files import atomic_file
 from dezero.core.variable import Variable
 
 __all__ = ["get_dot_graph", "plot_dot_graph"]
@@ -89,5 +89,6 @@ def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str = "graph
             f"plot_dot_graph: dot failed ({proc.returncode}): {proc.stderr.decode()[:500]}"
         )
     # dot writes to a pipe; the picture reaches to_file whole or not at all.
-    atomic_write(to_file, lambda f: f.write(proc.stdout))
+    with atomic_file(to_file) as f:
+        f.write(proc.stdout)
     return to_file
