@@ -149,12 +149,13 @@ def make_dezero(params: list[np.ndarray]):  # type: ignore[no-untyped-def]
 
 
 def dezero_epoch(model, opt, x: np.ndarray, t: np.ndarray,  # type: ignore[no-untyped-def]
-                 perm: np.ndarray) -> float:
+                 perm: np.ndarray | None = None) -> float:
+    """One dezero epoch; batches in order, or drawn by ``perm`` (bench_train passes none)."""
     from dezero.nn import functions as F
 
     loss = None
     for i in range(0, len(x), BATCH):
-        idx = perm[i:i + BATCH]
+        idx = slice(i, i + BATCH) if perm is None else perm[i:i + BATCH]
         y = model(x[idx])
         loss = F.softmax_cross_entropy(y, t[idx])
         model.cleargrads()
