@@ -36,7 +36,8 @@ def sub_scaled(p: Any, g: Any, rate: float, scratch: dict[Any, Any]) -> None:
         j = min(i + _BLOCK, n)
         b = buf[:j - i]
         np.multiply(gf[i:j], rate, out=b)  # a Python float: g's dtype, as rate * g gives
-        pf[i:j] -= b
+        view = pf[i:j]
+        view -= b  # not pf[i:j] -= b, whose __setitem__ would copy the block onto itself
 
 
 class SGD(Optimizer):
