@@ -1,10 +1,19 @@
-"""dezero-nn: one epoch of the paper's MLP (784-1000-10) against a hand-written NumPy floor.
+"""dezero-nn: one epoch of the paper's MLP (784-1000-10) against hand-written NumPy floors.
 
 Workload: sigmoid hidden layer, softmax cross-entropy, SGD lr 0.01, batch 100, float32,
 60,000 Fashion-MNIST training images held in memory (random data of the same shape when
-the dataset is not installed). Epochs alternate between dezero and the floor; the table
-gives medians over the pairs and the spread. Peak RSS is measured in two fresh
-subprocesses that each load the same data and train one epoch.
+the dataset is not installed). Two floors are timed in the same run:
+
+- the *tight* floor, which the target is about: shuffled batches drawn by fancy index
+  (``x[perm[i:i + 100]]``), every step in place where hand-written code would be
+  (``a += b``, the sigmoid and its gradient in the pre-activation's own array, the softmax
+  in the logits' array, gradients scaled in place before ``p -= g``);
+- the earlier *loose* floor (sequential slices, out-of-place sigmoid, ``p -= lr * g``),
+  kept so that the two can be compared.
+
+dezero draws the same shuffled batches as the tight floor. The three contenders alternate
+(the order rotates each round); the table gives medians over the rounds and the spread.
+Peak RSS is measured in fresh subprocesses that each load the same data and train one epoch.
 
 Run: ``python benchmarks/bench_nn_mlp.py [--pairs N]`` or ``hatch run bench:run nn_mlp``
 (``BENCH_MLP_PAIRS`` sets the number of pairs there; default 7).
@@ -54,9 +63,49 @@ def init_weights(seed: int = 0) -> list[np.ndarray]:
     ]
 
 
-# ---------------------------------------------------------------------------- the floor
+# ---------------------------------------------------------------------------- the floors
+def tight_epoch(params: list[np.ndarray], x: np.ndarray, t: np.ndarray,
+                perm: np.ndarray) -> float:
+    """One epoch as a careful hand would write it: shuffled batches, in place throughout."""
+    W1, b1, W2, b2 = params
+    rows = np.arange(BATCH)
+    lr, inv_batch = np.float32(LR), np.float32(1 / BATCH)
+    loss = 0.0
+    for i in range(0, len(x), BATCH):
+        idx = perm[i:i + BATCH]
+        xb, tb = x[idx], t[idx]
+        h = xb @ W1
+        h += b1
+        h *= 0.5  # sigmoid(a) = tanh(a / 2) / 2 + 1/2, in a's own array
+        np.tanh(h, out=h)
+        h *= 0.5
+        h += 0.5
+        z = h @ W2
+        z += b2
+        z -= z.max(axis=1, keepdims=True)
+        zt = z[rows, tb]
+        np.exp(z, out=z)
+        s = z.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(s[:, 0]) - zt))
+        z /= s  # softmax, then dL/dz = (softmax - onehot) / batch, all in z
+        z[rows, tb] -= 1
+        z *= inv_batch
+        gW2 = h.T @ z
+        gb2 = z.sum(axis=0)
+        dh = z @ W2.T
+        dh *= h  # dh *= h * (1 - h) without a temporary: h is not needed after this
+        np.subtract(1, h, out=h)
+        dh *= h
+        gW1 = xb.T @ dh
+        gb1 = dh.sum(axis=0)
+        for p, g in ((W1, gW1), (b1, gb1), (W2, gW2), (b2, gb2)):
+            g *= lr
+            p -= g
+    return loss
+
+
 def numpy_epoch(params: list[np.ndarray], x: np.ndarray, t: np.ndarray) -> float:
-    """One epoch written by hand: forward, backward and SGD update, float32 throughout."""
+    """The loose floor: forward, backward and SGD update by hand, float32, in order."""
     W1, b1, W2, b2 = params
     rows = np.arange(BATCH)
     loss = 0.0
@@ -99,13 +148,16 @@ def make_dezero(params: list[np.ndarray]):  # type: ignore[no-untyped-def]
     return model, opt
 
 
-def dezero_epoch(model, opt, x: np.ndarray, t: np.ndarray) -> float:  # type: ignore[no-untyped-def]
+def dezero_epoch(model, opt, x: np.ndarray, t: np.ndarray,  # type: ignore[no-untyped-def]
+                 perm: np.ndarray | None = None) -> float:
+    """One dezero epoch; batches in order, or drawn by ``perm`` (bench_train passes none)."""
     from dezero.nn import functions as F
 
     loss = None
     for i in range(0, len(x), BATCH):
-        y = model(x[i:i + BATCH])
-        loss = F.softmax_cross_entropy(y, t[i:i + BATCH])
+        idx = slice(i, i + BATCH) if perm is None else perm[i:i + BATCH]
+        y = model(x[idx])
+        loss = F.softmax_cross_entropy(y, t[idx])
         model.cleargrads()
         loss.backward()
         opt.update()
@@ -116,11 +168,14 @@ def dezero_epoch(model, opt, x: np.ndarray, t: np.ndarray) -> float:  # type: ig
 def _rss_child(which: str) -> None:
     x, t, _ = load_data()
     params = init_weights()
+    perm = np.random.default_rng(1).permutation(len(x))
     if which == "numpy":
         numpy_epoch(params, x, t)
+    elif which == "tight":
+        tight_epoch(params, x, t, perm)
     else:
         model, opt = make_dezero(params)
-        dezero_epoch(model, opt, x, t)
+        dezero_epoch(model, opt, x, t, perm)
         assert model.l0.W.dtype == np.float32
     print(json.dumps({"maxrss_kib": _peak_rss_kib()}))
 
@@ -155,61 +210,77 @@ def peak_rss(which: str) -> float:
 def run(pairs: int) -> dict[str, object]:
     x, t, source = load_data()
     init = init_weights()
-    floor_params = [p.copy() for p in init]
+    loose_params = [p.copy() for p in init]
+    tight_params = [p.copy() for p in init]
     model, opt = make_dezero([p.copy() for p in init])
+    rng = np.random.default_rng(1)
     # Warm-up epoch of each (caches, BLAS threads, first-call imports), not timed.
-    numpy_epoch(floor_params, x, t)
-    dezero_epoch(model, opt, x, t)
-    t_np, t_dz, losses = [], [], (0.0, 0.0)
+    perm = rng.permutation(len(x))
+    numpy_epoch(loose_params, x, t)
+    tight_epoch(tight_params, x, t, perm)
+    dezero_epoch(model, opt, x, t, perm)
+    times: dict[str, list[float]] = {"loose": [], "tight": [], "dezero": []}
+    losses: dict[str, float] = {}
+    rotations = (("tight", "dezero", "loose"), ("dezero", "loose", "tight"),
+                 ("loose", "tight", "dezero"))
     for k in range(pairs):
-        order = ("np", "dz") if k % 2 == 0 else ("dz", "np")
-        for who in order:
+        perm = rng.permutation(len(x))  # the tight floor and dezero see the same batches
+        for who in rotations[k % 3]:
             start = time.perf_counter()
-            if who == "np":
-                ln = numpy_epoch(floor_params, x, t)
-                t_np.append(time.perf_counter() - start)
+            if who == "loose":
+                losses[who] = numpy_epoch(loose_params, x, t)
+            elif who == "tight":
+                losses[who] = tight_epoch(tight_params, x, t, perm)
             else:
-                ld = dezero_epoch(model, opt, x, t)
-                t_dz.append(time.perf_counter() - start)
-        losses = (ln, ld)
-    ratios = [d / n for d, n in zip(t_dz, t_np)]
+                losses[who] = dezero_epoch(model, opt, x, t, perm)
+            times[who].append(time.perf_counter() - start)
     assert model.l0.W.dtype == np.float32 and model.l1.W.dtype == np.float32
-    rss_np, rss_dz = peak_rss("numpy"), peak_rss("dezero")
-    return {
-        "source": source, "pairs": pairs,
-        "numpy_median": statistics.median(t_np), "numpy_min": min(t_np), "numpy_max": max(t_np),
-        "dezero_median": statistics.median(t_dz), "dezero_min": min(t_dz),
-        "dezero_max": max(t_dz),
-        "ratio_median": statistics.median(ratios), "ratio_min": min(ratios),
-        "ratio_max": max(ratios),
-        "loss_numpy": losses[0], "loss_dezero": losses[1],
-        "rss_numpy": rss_np, "rss_dezero": rss_dz, "rss_ratio": rss_dz / rss_np,
-    }
+    # Same weights, same batches: dezero and the tight floor must still agree.
+    drift = max(float(np.max(np.abs(a - np.asarray(b)))) for a, b in zip(
+        tight_params, (model.l0.W.data, model.l0.b.data, model.l1.W.data, model.l1.b.data)))
+    r: dict[str, object] = {"source": source, "pairs": pairs, "losses": losses,
+                            "weight_drift": drift}
+    for who, ts in times.items():
+        r[who] = (statistics.median(ts), min(ts), max(ts))
+    for name, (num, den) in {"dezero/tight": ("dezero", "tight"),
+                             "dezero/loose": ("dezero", "loose"),
+                             "tight/loose": ("tight", "loose")}.items():
+        ratios = [a / b for a, b in zip(times[num], times[den])]
+        r[name] = (statistics.median(ratios), min(ratios), max(ratios))
+    rss = {who: peak_rss(who) for who in ("numpy", "tight", "dezero")}
+    r["rss"] = rss
+    return r
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=int(os.environ.get("BENCH_MLP_PAIRS", 7)))
-    ap.add_argument("--rss-child", choices=["numpy", "dezero"], help=argparse.SUPPRESS)
+    ap.add_argument("--rss-child", choices=["numpy", "tight", "dezero"], help=argparse.SUPPRESS)
     args = ap.parse_args([] if argv is None and __name__ != "__main__" else argv)
     if args.rss_child:
         _rss_child(args.rss_child)
         return
     r = run(args.pairs)
     print(f"MLP 784-1000-10 epoch, {r['source']}, batch {BATCH}, SGD lr {LR}, float32; "
-          f"{r['pairs']} alternating pairs")
+          f"{r['pairs']} rounds, the three contenders alternating")
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}")
-    print(f"{'':22}{'median':>10}{'min':>10}{'max':>10}")
-    print(f"{'numpy floor (s)':22}{r['numpy_median']:>10.3f}{r['numpy_min']:>10.3f}"
-          f"{r['numpy_max']:>10.3f}")
-    print(f"{'dezero (s)':22}{r['dezero_median']:>10.3f}{r['dezero_min']:>10.3f}"
-          f"{r['dezero_max']:>10.3f}")
-    print(f"{'ratio (target <=1.10)':22}{r['ratio_median']:>10.3f}{r['ratio_min']:>10.3f}"
-          f"{r['ratio_max']:>10.3f}")
-    print(f"peak RSS MiB: numpy {r['rss_numpy']:.0f}, dezero {r['rss_dezero']:.0f}, "
-          f"ratio {r['rss_ratio']:.3f} (target <=1.2)")
-    print(f"last-batch loss: numpy {r['loss_numpy']:.4f}, dezero {r['loss_dezero']:.4f}")
+          f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'':28}{'median':>10}{'min':>10}{'max':>10}")
+    for label, key in (("tight numpy floor (s)", "tight"), ("loose numpy floor (s)", "loose"),
+                       ("dezero (s)", "dezero"),
+                       ("dezero / tight (<=1.10)", "dezero/tight"),
+                       ("dezero / loose", "dezero/loose"), ("tight / loose", "tight/loose")):
+        med, lo, hi = r[key]  # type: ignore[misc]
+        print(f"{label:28}{med:>10.3f}{lo:>10.3f}{hi:>10.3f}")
+    rss = r["rss"]
+    print(f"peak RSS MiB: loose floor {rss['numpy']:.0f}, tight floor {rss['tight']:.0f}, "  # type: ignore[index]
+          f"dezero {rss['dezero']:.0f}, dezero / tight {rss['dezero'] / rss['tight']:.3f} "  # type: ignore[index]
+          "(target <=1.2)")
+    ls = r["losses"]
+    print(f"last-batch loss: loose {ls['loose']:.4f}, tight {ls['tight']:.4f}, "  # type: ignore[index]
+          f"dezero {ls['dezero']:.4f}; largest weight difference dezero vs tight "  # type: ignore[index]
+          f"{r['weight_drift']:.2e}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def test_plot_png_and_svg(tmp_path):
     svg = tmp_path / "g.svg"
     plot_dot_graph(y, to_file=str(svg))
     assert b"<svg" in svg.read_bytes()[:2000]
-    assert not [p for p in tmp_path.rglob(".graph-*")]  # no temporary left behind
+    # No temporary left behind: only the two pictures and the folder.
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["g.png", "g.svg", "sub"]
 
 
 def test_plot_fails_clearly_without_dot(tmp_path, monkeypatch):

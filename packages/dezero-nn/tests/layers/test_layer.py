@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dezero.core import Parameter, Variable, backend
-from dezero.nn import io
+from dezero.nn import weights
 from dezero.nn.layers import BatchNorm, Layer, Linear
 
 
@@ -144,7 +144,7 @@ def test_load_weights_refuses_pickled_arrays(tmp_path):
 
 def test_save_npz_refuses_object_arrays(tmp_path):
     with pytest.raises(TypeError, match="object"):
-        io.save_npz(tmp_path / "x.npz", {"a": np.array([None], dtype=object)})
+        weights.save_npz(tmp_path / "x.npz", {"a": np.array([None], dtype=object)})
 
 
 def test_load_into_fresh_lazy_model_creates_params(tmp_path):

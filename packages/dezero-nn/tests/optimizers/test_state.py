@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dezero.core import Variable, random
-from dezero.nn import io
 from dezero.nn import optimizers as O
+from dezero.nn import weights
 from dezero.nn.layers import Linear
 from dezero.nn.models import MLP
 
@@ -39,14 +39,14 @@ def test_resume_is_bit_exact(make, tmp_path):
     for _ in range(3):
         _step(a, oa, x, t)
     a.save_weights(tmp_path / "w.npz")
-    io.save_npz(tmp_path / "o.npz", oa.state_dict())
+    weights.save_npz(tmp_path / "o.npz", oa.state_dict())
     for _ in range(3):
         _step(a, oa, x, t)
 
     b = MLP((5, 2))
     b.load_weights(tmp_path / "w.npz")
     ob = make().setup(b)
-    ob.load_state_dict(io.load_npz(tmp_path / "o.npz"))
+    ob.load_state_dict(weights.load_npz(tmp_path / "o.npz"))
     for _ in range(3):
         _step(b, ob, x, t)
     for (na, pa), (nb, pb) in zip(a.named_params(), b.named_params()):

@@ -18,7 +18,7 @@ import numpy as np
 from dezero.compat._draws import GlobalRandn
 from dezero.compat.core import Parameter, _adopt
 from dezero.nn import functions as _F
-from dezero.nn import io as _io
+from dezero.nn import weights as _weights
 from dezero.nn import layers as _L
 from dezero.nn.layers.layer import Layer as _NativeLayer
 
@@ -53,12 +53,12 @@ class Layer(_NativeLayer):
     def save_weights(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters as DeZero does (``.npz``, keys ``l0/W``), atomically."""
         arrays = {k.replace(".", "/"): v for k, v in self.state_dict().items()}
-        _io.save_npz(_npz_path(path), arrays)
+        _weights.save_npz(_npz_path(path), arrays)
 
     def load_weights(self, path: str | os.PathLike[str]) -> None:
         """Read a DeZero weight file (keys ``l0/W``); names and shapes must match."""
-        arrays = _io.load_npz(_npz_path(path))
-        self.load_state_dict({k.replace("/", "."): v for k, v in arrays.items()}, strict=True)
+        arrays = _weights.load_npz(_npz_path(path))
+        self.load_state_dict(_weights.from_dezero_names(arrays), strict=True)
 
 
 def _npz_path(path: str | os.PathLike[str]) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from typing import Any
 
+from dezero.core.files import atomic_file
 from dezero.core.variable import Variable
 
 __all__ = ["get_dot_graph", "plot_dot_graph"]
@@ -83,20 +83,12 @@ def plot_dot_graph(output: Variable, verbose: bool = True, to_file: str = "graph
             "conda: conda install graphviz)"
         )
     text = get_dot_graph(output, verbose)
-    directory = os.path.dirname(os.path.abspath(to_file))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix="." + ext, dir=directory, prefix=".graph-")
-    os.close(fd)
-    try:
-        proc = subprocess.run(
-            [dot, "-T" + ext, "-o", tmp], input=text.encode(), capture_output=True, check=False
+    proc = subprocess.run([dot, "-T" + ext], input=text.encode(), capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"plot_dot_graph: dot failed ({proc.returncode}): {proc.stderr.decode()[:500]}"
         )
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"plot_dot_graph: dot failed ({proc.returncode}): {proc.stderr.decode()[:500]}"
-            )
-        os.replace(tmp, to_file)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # dot writes to a pipe; the picture reaches to_file whole or not at all.
+    with atomic_file(to_file) as f:
+        f.write(proc.stdout)
     return to_file

@@ -18,8 +18,13 @@ __all__ = [
 class Sigmoid(Function):
     def forward(self, x: Any) -> Any:
         # tanh form: one transcendental, no overflow warning for large |x|, dtype preserved.
+        # The steps after the first work in the one new array (x itself is left alone).
         xp = get_array_module(x)
-        return xp.tanh(x * 0.5) * 0.5 + 0.5
+        y = xp.asarray(x * 0.5)  # a 0-d input would give a NumPy scalar, which has no out=
+        xp.tanh(y, out=y)
+        y *= 0.5
+        y += 0.5
+        return y
 
     def backward(self, gy: Variable) -> Variable:
         y = self.output_or(lambda: sigmoid(self.inputs[0]))
@@ -30,7 +35,11 @@ class SigmoidGrad(Function):
     """``gy * y * (1 - y)`` as its own node, so that sigmoid can be differentiated twice."""
 
     def forward(self, y: Any, gy: Any) -> Any:
-        return gy * y * (1 - y)
+        # gy * y * (1 - y), in one new array: neither input may change.
+        g = 1 - y
+        g *= y
+        g *= gy
+        return g
 
     def backward(self, ggx: Variable) -> tuple[Variable | None, Variable | None]:
         y, gy = self.inputs

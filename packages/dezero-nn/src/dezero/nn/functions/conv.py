@@ -75,9 +75,12 @@ def _col2im_array(
 
 # ---------------------------------------------------------------------------- conv2d
 class Conv2d(Function):
-    def __init__(self, stride: tuple[int, int], pad: tuple[int, int]) -> None:
+    def __init__(self, stride: tuple[int, int], pad: tuple[int, int],
+                 keep_col: bool = True) -> None:
         self.stride = stride
         self.pad = pad
+        # The patch matrix is as large as the input times KH*KW: keep it only for gW.
+        self.keep_col = keep_col
         self.col: Any = None
 
     def forward(self, x: Any, W: Any, b: Any = None) -> Any:
@@ -89,7 +92,7 @@ class Conv2d(Function):
         y = colm @ W.reshape(W.shape[0], -1).T
         if b is not None:
             y += b
-        if Config.enable_backprop:
+        if self.keep_col and Config.enable_backprop:
             self.col = colm  # reused by the weight gradient (as Chainer does)
         # A channels-last array seen as (N, OC, OH, OW): copying it to NCHW would cost more
         # than every later op gains; they all work on strided arrays.
@@ -188,7 +191,8 @@ def conv2d(
         raise ValueError(
             f"conv2d: kernel {ws[2:]} is larger than the padded input {xs[2:]} (pad {pd})"
         )
-    f = Conv2d(st, pd)
+    # A frozen or constant W (requires_grad False) gets no gradient: keep no patch matrix.
+    f = Conv2d(st, pd, keep_col=getattr(W, "requires_grad", True))
     return f(x, W) if b is None else f(x, W, b)
 
 

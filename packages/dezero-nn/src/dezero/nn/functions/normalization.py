@@ -145,6 +145,12 @@ def batch_norm(
     gshape = (1, c) + (1,) * (len(xs) - 2)
     if Config.train:
         axes = (0,) + tuple(range(2, len(xs)))
+        if any(xs[a] == 0 for a in axes):
+            # The batch mean of nothing is NaN, and it would stay in the running averages.
+            raise ValueError(
+                f"batch_norm: empty batch in training mode (x has shape {xs}); the running "
+                "statistics need at least one value per channel"
+            )
         return BatchNorm(axes, gshape, eps, decay, _raw(mean), _raw(var))(x, gamma, beta)
     return FixedNormalization(_raw(mean), _raw(var), gshape, eps)(x, gamma, beta)
 

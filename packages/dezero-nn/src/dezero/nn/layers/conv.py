@@ -18,6 +18,7 @@ __all__ = ["Conv2d", "Deconv2d"]
 
 class _ConvBase(Layer):
     _name = ""
+    _out_axis = 0  # the axis of W that holds the output channels
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, pad: Any = 0,
                  nobias: bool = False, dtype: Any = np.float32, in_channels: int | None = None,
@@ -47,6 +48,29 @@ class _ConvBase(Layer):
         self.W.data = make_weight(self.initializer, self._w_shape(), self.dtype,
                                   c * kh * kw, oc * kh * kw, like)
 
+    def _shape_problems(self, shape_of: Any) -> list[str]:
+        problems = []
+        W = shape_of("W")
+        if W is not None:
+            want = self._w_shape_with(W[1 - self._out_axis] if len(W) == 4 else -1)
+            if len(W) != 4 or W != want:
+                ci = "in_channels" if self.in_channels is None else self.in_channels
+                problems.append(f"W is {W}, the layer builds {want}".replace("-1", str(ci)))
+        b = shape_of("b") if self.b is not None else None
+        if b is not None and b != (self.out_channels,):
+            problems.append(f"b is {b}, the layer has out_channels={self.out_channels}")
+        return problems
+
+    def _w_shape_with(self, in_channels: int) -> tuple[int, ...]:
+        c = in_channels if self.in_channels is None else int(self.in_channels)
+        kh, kw = self.kernel_size
+        return (self.out_channels, c, kh, kw) if self._out_axis == 0 else (
+            c, self.out_channels, kh, kw)
+
+    def _loaded(self) -> None:
+        if self.W.data is not None:
+            self.in_channels = int(self.W.data.shape[1 - self._out_axis])
+
     def _lazy(self, x: Any) -> None:
         if self.W.data is None:
             data = x.data if isinstance(x, Variable) else x
@@ -73,6 +97,7 @@ class Conv2d(_ConvBase):
     """
 
     _name = "Conv2d"
+    _out_axis = 0
 
     def _w_shape(self) -> tuple[int, ...]:
         return (self.out_channels, int(self.in_channels), *self.kernel_size)  # type: ignore[arg-type]
@@ -90,6 +115,7 @@ class Deconv2d(_ConvBase):
     """
 
     _name = "Deconv2d"
+    _out_axis = 1
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, pad: Any = 0,
                  nobias: bool = False, dtype: Any = np.float32, in_channels: int | None = None,

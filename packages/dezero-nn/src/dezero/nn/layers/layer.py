@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from dezero.core import Parameter, Variable
 from dezero.core import backend as _backend
-from dezero.nn import io as _io
+from dezero.nn import weights as _weights
 
 __all__ = ["Layer", "LoadResult"]
 
@@ -172,15 +173,22 @@ class Layer:
 
         Names the layer has but ``state`` lacks are *missing* (lazily-sized parameters
         that do not exist yet are not counted: they stay lazy); names ``state`` has but
-        the layer lacks are *unexpected*. With ``strict`` either is an error. A shape
-        mismatch is always an error naming the parameter. On any error nothing changes.
-        Lazily-sized parameters are created from the given arrays' shapes. Arrays go
-        to the device the layer's parameters are on.
+        the layer lacks are *unexpected*. With ``strict`` either is an error.
+
+        Every array is checked before anything changes: it must be floating point (an
+        int, bool or complex array is a ``TypeError`` naming it), it is converted to the
+        layer's float dtype (a value that overflows it is a ``ValueError``), and its shape
+        must equal the existing one or, for lazily-sized parameters that do not exist
+        yet, what the layer would build (``W``'s output width, ``b``'s length, the next
+        layer's input width). On any error nothing changes. Arrays go to the device the
+        layer's parameters are on.
 
         Returns:
             ``LoadResult(missing, unexpected)``.
         """
         cls = type(self).__name__
+        func = f"{cls}.load_state_dict"
+        layers = dict(self.named_layers())
         targets: dict[str, tuple[str, Any, Any]] = {}
         for name, p in self.named_params():
             targets[name] = ("param", p, p.data)
@@ -190,34 +198,44 @@ class Layer:
         unexpected = [n for n in state if n not in targets]
         if strict and (missing or unexpected):
             raise ValueError(
-                f"{cls}.load_state_dict: names do not match: missing {missing}, "
-                f"unexpected {unexpected}"
+                f"{func}: names do not match: missing {missing}, unexpected {unexpected} "
+                f"(names are dotted attribute paths such as {next(iter(targets), 'l0.W')!r}; "
+                "compare with named_params())"
             )
+        default_dtype = self._float_dtype()
         device_ref = next((p.data for p in self.params() if p.data is not None), None)
         plan = []
+        shapes: dict[str, tuple[int, ...] | None] = {}
         for name, (kind, obj, cur) in targets.items():
+            shapes[name] = None if cur is None else tuple(cur.shape)
             if name not in state:
                 continue
             raw = state[name]
             if isinstance(raw, Variable):
                 raw = raw.data
             arr = np.asarray(_backend.to_cpu(raw))
-            if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
-                raise TypeError(
-                    f"{cls}.load_state_dict: {name!r} has non-numeric dtype {arr.dtype}"
-                )
             if cur is not None:
                 if tuple(arr.shape) != tuple(cur.shape):
                     raise ValueError(
-                        f"{cls}.load_state_dict: shape mismatch for {name!r}: the layer has "
+                        f"{func}: shape mismatch for {name!r}: the layer has "
                         f"{tuple(cur.shape)}, the state has {tuple(arr.shape)}"
                     )
-                arr = arr.astype(cur.dtype, copy=True)
-                ref = cur
+                dtype, ref = cur.dtype, cur
             else:
-                arr = arr.copy()
+                owner = layers[name.rpartition(".")[0]]
+                own = getattr(owner, "dtype", None)
+                dtype = own if isinstance(own, np.dtype) and own.kind == "f" else default_dtype
                 ref = device_ref
+            arr = _weights.cast_checked(func, name, arr, dtype)
+            shapes[name] = tuple(arr.shape)
             plan.append((kind, obj, arr, ref))
+        problems = []
+        for lname, layer in layers.items():
+            pre = lname + "." if lname else ""
+            problems += [f"{pre}{m}" for m in layer._shape_problems(
+                lambda n, pre=pre: shapes.get(pre + n))]
+        if problems:
+            raise ValueError(f"{func}: the shapes do not fit the model: " + "; ".join(problems))
         # Everything checked: now apply (device copies may still fail, so build them first).
         placed = []
         for kind, obj, arr, ref in plan:
@@ -228,15 +246,62 @@ class Layer:
             else:
                 layer, s = obj
                 object.__setattr__(layer, s, arr)
+        for layer in layers.values():
+            layer._loaded()
         return LoadResult(missing, unexpected)
 
+    def _float_dtype(self) -> np.dtype:
+        """The float dtype of this model: its built parameters', else its layers', else f32."""
+        for p in self.params():
+            if p.data is not None and p.data.dtype.kind == "f":
+                return np.dtype(p.data.dtype)
+        for _, layer in self.named_layers():
+            d = getattr(layer, "dtype", None)
+            if isinstance(d, np.dtype) and d.kind == "f":
+                return d
+        return np.dtype(np.float32)
+
+    def _shape_problems(self, shape_of: Callable[[str], tuple[int, ...] | None]) -> list[str]:
+        """What is wrong with the shapes this layer's entries would have after a load.
+
+        ``shape_of(name)`` gives the shape of an entry (local dotted name) after the load,
+        None when it stays unbuilt. Layers whose sizes are fixed or inferred override this.
+        """
+        return []
+
+    def _loaded(self) -> None:
+        """Called after a load has put new arrays in place (lazy sizes follow them)."""
+
     def save_weights(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`state_dict` to ``path`` (``.npz``, atomically). The layer stays put."""
-        _io.save_npz(path, self.state_dict())
+        """Write :meth:`state_dict` to ``path``, atomically; the layer stays where it is.
+
+        A path ending in ``.safetensors`` is written as safetensors (needs the optional
+        ``safetensors`` package); any other as an uncompressed ``.npz``.
+        """
+        _weights.save(path, self.state_dict())
 
     def load_weights(self, path: str | os.PathLike[str]) -> None:
-        """Load a file written by :meth:`save_weights` (strictly: names and shapes must match)."""
-        self.load_state_dict(_io.load_npz(path), strict=True)
+        """Load a file written by :meth:`save_weights`, strictly (names and shapes must match).
+
+        Also reads DeZero 0.0.13's ``.npz`` files (names such as ``l0/W``), converting the
+        names and saying so with a :class:`~dezero.nn.weights.DeZeroFormatWarning`.
+        A damaged file is a :class:`~dezero.nn.weights.WeightFileError`; on any error the
+        layer is unchanged.
+        """
+        arrays = _weights.load(path)
+        fmt = "dezero's dotted names (such as 'l0.W')"
+        if _weights.is_dezero_names(arrays):
+            arrays = _weights.from_dezero_names(arrays)
+            fmt = "DeZero 0.0.13's names (such as 'l0/W'), converted to dotted names"
+            warnings.warn(
+                f"{type(self).__name__}.load_weights: {os.fspath(path)!r} is a DeZero 0.0.13 "
+                "weight file; its names were converted ('l0/W' -> 'l0.W')",
+                _weights.DeZeroFormatWarning, stacklevel=2,
+            )
+        try:
+            self.load_state_dict(arrays, strict=True)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{e} [file {os.fspath(path)!r}, which uses {fmt}]") from None
 
     def __repr__(self) -> str:
         subs = [n for n in self._children if isinstance(self.__dict__[n], Layer)]

@@ -51,9 +51,34 @@ class Linear(Layer):
         i, o = int(self.in_size), self.out_size  # type: ignore[arg-type]
         self.W.data = make_weight(self.initializer, (i, o), self.dtype, i, o, like)
 
+    def _shape_problems(self, shape_of: Any) -> list[str]:
+        problems = []
+        W = shape_of("W")
+        if W is not None:
+            if len(W) != 2:
+                problems.append(f"W must be 2-D (in_size, out_size), got {W}")
+            elif W[1] != self.out_size:
+                problems.append(f"W is {W}: {W[1]} outputs, the layer has out_size="
+                                f"{self.out_size}")
+            elif self.in_size is not None and W[0] != self.in_size:
+                problems.append(f"W is {W}: {W[0]} inputs, the layer has in_size={self.in_size}")
+        b = shape_of("b") if self.b is not None else None
+        if b is not None and b != (self.out_size,):
+            problems.append(f"b is {b}, the layer has out_size={self.out_size}")
+        return problems
+
+    def _loaded(self) -> None:
+        if self.W.data is not None:
+            self.in_size = int(self.W.data.shape[0])
+
     def forward(self, x: Any) -> Variable:
         if self.W.data is None:
             data = x.data if isinstance(x, Variable) else x
+            if data.ndim < 1:
+                raise ValueError(
+                    f"Linear: input must have at least 1 dimension (..., in_size), got a "
+                    f"0-d input of shape {tuple(data.shape)}"
+                )
             self.in_size = int(data.shape[-1])
             self._init_W(like=data)
             if self.b is not None:

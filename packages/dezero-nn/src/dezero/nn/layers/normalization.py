@@ -36,14 +36,31 @@ class BatchNorm(Layer):
         self.register_state("avg_mean", None)
         self.register_state("avg_var", None)
 
+    def _shape_problems(self, shape_of: Any) -> list[str]:
+        shapes = {n: shape_of(n) for n in ("gamma", "beta", "avg_mean", "avg_var")}
+        given = {n: s for n, s in shapes.items() if s is not None}
+        if any(len(s) != 1 for s in given.values()) or len(set(given.values())) > 1:
+            return ["gamma, beta, avg_mean and avg_var must be 1-D of one size (channels), "
+                    "got " + ", ".join(f"{n} {s}" for n, s in given.items())]
+        return []
+
     def forward(self, x: Any) -> Variable:
         data = x.data if isinstance(x, Variable) else x
-        if self.avg_mean is None or self.gamma.data is None:
-            xp = get_array_module(data)
-            size = int(data.shape[1])
+        if getattr(data, "ndim", 0) < 2:
+            raise ValueError(
+                f"BatchNorm: input must be at least 2-D (N, C, ...), got shape "
+                f"{tuple(getattr(data, 'shape', ()))}"
+            )
+        xp = get_array_module(data)
+        size = int(data.shape[1])
+        # Build only what is missing: a loaded file may have set some of the four.
+        if self.avg_mean is None:
             self.avg_mean = xp.zeros(size, dtype=data.dtype)
+        if self.avg_var is None:
             self.avg_var = xp.ones(size, dtype=data.dtype)
+        if self.gamma.data is None:
             self.gamma.data = xp.ones(size, dtype=data.dtype)
+        if self.beta.data is None:
             self.beta.data = xp.zeros(size, dtype=data.dtype)
         return F.batch_norm(x, self.gamma, self.beta, self.avg_mean, self.avg_var,
                             self.decay, self.eps)

@@ -78,6 +78,16 @@ class MLP(Model):
             setattr(self, f"l{i}", layer)
             self.layers.append(layer)
 
+    def _shape_problems(self, shape_of: Any) -> list[str]:
+        # Layer k reads what layer k-1 writes: its W's input width is the previous out_size.
+        problems = []
+        for k in range(1, len(self.layers)):
+            W = shape_of(f"l{k}.W")
+            prev = self.layers[k - 1].out_size
+            if W is not None and len(W) == 2 and W[0] != prev:
+                problems.append(f"l{k}.W is {W}: {W[0]} inputs, but l{k - 1} gives {prev}")
+        return problems
+
     def forward(self, x: Any) -> Variable:
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
