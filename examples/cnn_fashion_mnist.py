@@ -24,10 +24,9 @@ import numpy as np
 
 import dezero.core as dz
 from dezero.data import ArrayDataset, DataLoader, datasets, transforms
-from dezero.nn import Model
+from dezero.nn import Model, optimizers
 from dezero.nn import functions as F
 from dezero.nn import layers as L
-from dezero.nn import optimizers
 from dezero.train import Trainer
 
 

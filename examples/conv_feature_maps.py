@@ -6,8 +6,8 @@ small CNN (8 then 16 channels of 5x5 convolutions) on the 4,000 bundled MNIST di
 draws, for one test digit: the first layer's filters, and the feature maps of both layers
 for the untrained and the trained network. Even random filters respond to the strokes
 (a convolution of an image is still an image); training turns them into oriented edge and
-stroke detectors, and the second layer's maps change the most. Writes ``filters.png``, ``feature_maps.png`` and
-``metrics.json`` (test accuracy) to ``--out``.
+stroke detectors, and the second layer's maps change the most. Writes ``filters.png``,
+``feature_maps.png`` and ``metrics.json`` (test accuracy) to ``--out``.
 
     python examples/conv_feature_maps.py            # 5 epochs
     python examples/conv_feature_maps.py --quick    # 1 epoch
@@ -27,10 +27,9 @@ import numpy as np
 
 import dezero.core as dz
 from dezero.data import DataLoader, datasets, transforms
-from dezero.nn import Model
+from dezero.nn import Model, optimizers
 from dezero.nn import functions as F
 from dezero.nn import layers as L
-from dezero.nn import optimizers
 
 
 class CNN(Model):

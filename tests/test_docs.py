@@ -17,7 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 FENCE = re.compile(
-    r"(?P<marker><!-- no-test: (?P<reason>[^>]*?) -->\n[ \t]*)?```(?P<lang>[a-z]*)[^\n]*\n(?P<code>.*?)```",
+    r"(?P<marker><!-- no-test: (?P<reason>[^>]*?) -->\n[ \t]*)?"
+    r"```(?P<lang>[a-z]*)[^\n]*\n(?P<code>.*?)```",
     re.S,
 )
 RUNNABLE = {"python", "py"}
@@ -54,6 +55,6 @@ def test_page_code_runs(page: Path, tmp_path, monkeypatch) -> None:
 
 def test_exemptions_name_a_reason() -> None:
     for page in PAGES:
-        for lang, _, reason in _blocks(page):
+        for _, _, reason in _blocks(page):
             if reason is not None:
                 assert reason.strip(), f"{page.name}: an empty no-test reason"

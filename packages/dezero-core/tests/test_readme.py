@@ -58,10 +58,6 @@ def test_plugin_example_is_a_working_test():
     ns["test_cube"](np)
 
 
-def test_randomness_example():
-    _run(5, {"__name__": "__readme__"})
-
-
 def test_devices_example():
     ns = _run(5, {"__name__": "__readme__"})
     assert ns["w"].tolist() == [0.0, 0.0, 0.0] and type(ns["w"]) is np.ndarray

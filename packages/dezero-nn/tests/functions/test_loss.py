@@ -12,8 +12,10 @@ from dezero.core.testing import (
     check_double_backward,
     check_dtype_preserved,
     check_forward,
-    to_host as host,
     to_xp,
+)
+from dezero.core.testing import (
+    to_host as host,
 )
 
 

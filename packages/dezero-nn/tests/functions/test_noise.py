@@ -80,14 +80,14 @@ def test_gpu_dropout_repeats_after_seed_and_after_restoring_the_state():
     seed(42)
     a = to_host(F.dropout(x, 0.4))
     state = random.get_state()
-    b = host(F.dropout(x, 0.4))
+    b = to_host(F.dropout(x, 0.4))
     seed(42)
     np.testing.assert_array_equal(to_host(F.dropout(x, 0.4)), a)
     random.set_state(state)  # as a resumed checkpoint does
     np.testing.assert_array_equal(to_host(F.dropout(x, 0.4)), b)
     assert not np.array_equal(a, b)
     seed(43)
-    assert not np.array_equal(host(F.dropout(x, 0.4)), a)
+    assert not np.array_equal(to_host(F.dropout(x, 0.4)), a)
     kept = a != 0
     np.testing.assert_allclose(a[kept], 1 / 0.6, rtol=1e-6)
     assert abs(kept.mean() - 0.6) < 0.01  # 131,072 draws: 5 sigma is about 0.007

@@ -18,8 +18,8 @@ import numpy as np
 from dezero.compat._draws import GlobalRandn
 from dezero.compat.core import Parameter, _adopt
 from dezero.nn import functions as _F
-from dezero.nn import weights as _weights
 from dezero.nn import layers as _L
+from dezero.nn import weights as _weights
 from dezero.nn.layers.layer import Layer as _NativeLayer
 
 __all__ = ["Layer", "Linear", "Conv2d", "Deconv2d", "RNN", "LSTM", "EmbedID", "BatchNorm"]
