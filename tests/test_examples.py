@@ -32,6 +32,7 @@ CASES = {
     ),
     "conv_feature_maps": (["filters.png", "feature_maps.png"], {"test_acc": (">", 0.7)}),
     "resume_after_kill": (["resume.png"], {"bitwise_equal": ("~", 1.0)}),
+    "data_parallel": (["ranks.png"], {"dp_test_acc": (">", 0.8), "single_test_acc": (">", 0.8)}),
 }
 
 
