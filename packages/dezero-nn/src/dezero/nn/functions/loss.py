@@ -92,6 +92,10 @@ def mean_squared_error(x0: Any, x1: Any, reduction: str = "batchmean") -> Variab
             ``"none"`` (the elementwise squared error).
     Returns:
         A 0-d Variable (``x0``'s shape for ``"none"``).
+
+    Examples:
+        >>> float(F.mean_squared_error(np.array([1.0, 2.0]), np.array([1.0, 4.0])).data)
+        2.0
     """
     check_reduction("mean_squared_error", reduction)
     s0, s1 = _shape(x0), _shape(x1)
@@ -185,6 +189,11 @@ def softmax_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Varia
             ``N`` samples; ``"sum"`` sums; ``"none"`` gives the ``N`` per-sample losses.
     Returns:
         A 0-d Variable of ``x``'s dtype (shape ``(N,)`` for ``"none"``).
+
+    Examples:
+        >>> loss = F.softmax_cross_entropy(np.array([[0.0, np.log(3.0)]]), np.array([1]))
+        >>> round(float(loss.data), 4)  # -log(3/4)
+        0.2877
     """
     check_reduction("softmax_cross_entropy", reduction)
     t = class_labels("softmax_cross_entropy", _shape(x), t)
@@ -250,6 +259,11 @@ def sigmoid_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Varia
             ``BCEWithLogitsLoss``), ``"sum"`` or ``"none"`` (elementwise).
     Returns:
         A 0-d Variable of ``x``'s dtype (``x``'s shape for ``"none"``).
+
+    Examples:
+        >>> loss = F.sigmoid_cross_entropy(np.array([[0.0, 0.0]]), np.array([[1, 0]]))
+        >>> round(float(loss.data), 4)  # 2 * log(2), one sample
+        1.3863
     """
     check_reduction("sigmoid_cross_entropy", reduction)
     t = _unit_targets("sigmoid_cross_entropy", x, t)
@@ -306,6 +320,11 @@ def binary_cross_entropy(p: Any, t: Any, reduction: str = "batchmean") -> Variab
             ``"sum"`` or ``"none"`` (elementwise).
     Returns:
         A 0-d Variable of ``p``'s dtype (``p``'s shape for ``"none"``).
+
+    Examples:
+        >>> loss = F.binary_cross_entropy(np.array([0.8, 0.5]), np.array([1.0, 0.0]))
+        >>> round(float(loss.data), 4)  # (-log(0.8) - log(0.5)) / 2
+        0.4581
     """
     check_reduction("binary_cross_entropy", reduction)
     ps = _shape(p)
