@@ -138,6 +138,7 @@ def add(x0: Any, x1: Any) -> Variable:
     Args:
         x0: a Variable, array or scalar.
         x1: a Variable, array or scalar.
+
     Returns:
         A Variable of the broadcast shape.
 
@@ -154,6 +155,7 @@ def sub(x0: Any, x1: Any) -> Variable:
     Args:
         x0: a Variable, array or scalar.
         x1: a Variable, array or scalar.
+
     Returns:
         A Variable of the broadcast shape.
 
@@ -170,6 +172,7 @@ def mul(x0: Any, x1: Any) -> Variable:
     Args:
         x0: a Variable, array or scalar.
         x1: a Variable, array or scalar.
+
     Returns:
         A Variable of the broadcast shape.
 
@@ -186,6 +189,7 @@ def div(x0: Any, x1: Any) -> Variable:
     Args:
         x0: a Variable, array or scalar.
         x1: a Variable, array or scalar.
+
     Returns:
         A Variable of the broadcast shape.
 
@@ -201,6 +205,7 @@ def neg(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape.
 
@@ -217,6 +222,7 @@ def pow(x0: Any, x1: Any) -> Variable:  # noqa: A001  (DeZero's name)
     Args:
         x0: the base.
         x1: the exponent.
+
     Returns:
         A Variable of the broadcast shape.
 

@@ -57,6 +57,7 @@ def exp(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape.
 
@@ -72,6 +73,7 @@ def log(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape.
 
@@ -87,6 +89,7 @@ def sin(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape.
 
@@ -104,6 +107,7 @@ def cos(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape.
 
@@ -119,6 +123,7 @@ def tanh(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape.
 

@@ -56,6 +56,7 @@ def matmul(x: Any, W: Any) -> Variable:
     Args:
         x: the left operand, at least 1-d.
         W: the right operand, at least 1-d.
+
     Returns:
         A Variable of NumPy's ``x @ W`` shape.
 

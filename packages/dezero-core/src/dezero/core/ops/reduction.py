@@ -81,6 +81,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: 
         x: a Variable or array.
         axis: an int, a tuple of ints, or None.
         keepdims: keep the reduced axes with length 1.
+
     Returns:
         A Variable.
 
@@ -98,6 +99,7 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: 
         x: a Variable or array.
         axis: an int, a tuple of ints, or None.
         keepdims: keep the reduced axes with length 1.
+
     Returns:
         A Variable.
 
@@ -115,6 +117,7 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: 
         x: a Variable or array.
         axis: an int, a tuple of ints, or None.
         keepdims: keep the reduced axes with length 1.
+
     Returns:
         A Variable.
 

@@ -129,6 +129,7 @@ def reshape(x: Any, shape: Any) -> Variable:
     Args:
         x: a Variable or array.
         shape: the new shape, a tuple or an int.
+
     Returns:
         A Variable of ``shape`` (``x`` itself when the shape is unchanged).
 
@@ -149,6 +150,7 @@ def transpose(x: Any, axes: Any = None) -> Variable:
     Args:
         x: a Variable or array.
         axes: a permutation of ``x``'s axes, or None.
+
     Returns:
         A Variable with permuted axes.
 
@@ -175,6 +177,7 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     Args:
         x: a Variable or array.
         shape: a shape ``x`` broadcasts to.
+
     Returns:
         A Variable of ``shape``.
 
@@ -196,6 +199,7 @@ def sum_to(x: Any, shape: Any) -> Variable:
     Args:
         x: a Variable or array.
         shape: a shape that broadcasts to ``x``'s.
+
     Returns:
         A Variable of ``shape``.
 
@@ -216,6 +220,7 @@ def get_item(x: Any, slices: Any) -> Variable:
     Args:
         x: a Variable or array.
         slices: the index, as NumPy takes it.
+
     Returns:
         A Variable; its gradient adds up at repeated indices.
 

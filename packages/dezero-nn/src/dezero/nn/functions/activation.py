@@ -54,6 +54,7 @@ def sigmoid(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -91,6 +92,7 @@ def relu(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -121,6 +123,7 @@ def leaky_relu(x: Any, slope: float = 0.2) -> Variable:
     Args:
         x: a Variable or array.
         slope: the gradient for negative inputs.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -154,6 +157,7 @@ def elu(x: Any, alpha: float = 1.0) -> Variable:
     Args:
         x: a Variable or array.
         alpha: the saturation value for large negative inputs is ``-alpha``.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -191,6 +195,7 @@ def gelu(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -216,6 +221,7 @@ def softplus(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -269,6 +275,7 @@ def softmax(x: Any, axis: int = 1) -> Variable:
     Args:
         x: a Variable or array.
         axis: the axis that sums to one.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -297,6 +304,7 @@ def log_softmax(x: Any, axis: int = 1) -> Variable:
     Args:
         x: a Variable or array.
         axis: the normalised axis.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 

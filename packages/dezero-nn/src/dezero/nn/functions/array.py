@@ -25,6 +25,7 @@ def flatten(x: Any) -> Variable:
 
     Args:
         x: a Variable or array of at least one dimension.
+
     Returns:
         A 2-d Variable.
 
@@ -44,6 +45,7 @@ def expand_dims(x: Any, axis: int) -> Variable:
     Args:
         x: a Variable or array.
         axis: position of the new axis in the result (negative counts from the end).
+
     Returns:
         A Variable with one more dimension.
 
@@ -62,6 +64,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     Args:
         x: a Variable or array.
         axis: an axis or axes to remove, each of length one; None for all of them.
+
     Returns:
         A Variable with fewer dimensions.
 
@@ -104,6 +107,7 @@ def concat(xs: Sequence[Any], axis: int = 0) -> Variable:
     Args:
         xs: a non-empty sequence; shapes equal except along ``axis``.
         axis: the joining axis.
+
     Returns:
         A Variable.
 
@@ -127,6 +131,7 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
     Args:
         xs: a non-empty sequence of equal shapes.
         axis: position of the new axis in the result.
+
     Returns:
         A Variable with one more dimension.
 
@@ -161,6 +166,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tu
         x: a Variable or array.
         indices_or_sections: a number of equal sections, or the split points.
         axis: the cut axis.
+
     Returns:
         A tuple of Variables.
 
@@ -204,6 +210,7 @@ def clip(x: Any, x_min: float, x_max: float) -> Variable:
         x: a Variable or array.
         x_min: the lower bound.
         x_max: the upper bound, ``x_min <= x_max``.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 
@@ -239,6 +246,7 @@ def where(condition: Any, x0: Any, x1: Any) -> Variable:
         condition: a boolean array (or Variable holding one).
         x0: the values where ``condition`` holds: a Variable, array or scalar.
         x1: the values elsewhere: a Variable, array or scalar.
+
     Returns:
         A Variable of the broadcast shape.
 

@@ -65,6 +65,7 @@ def linear(x: Any, W: Any, b: Any = None) -> Variable:
         x: input of shape ``(..., in_size)``.
         W: weights of shape ``(in_size, out_size)``.
         b: optional bias of shape ``(out_size,)``.
+
     Returns:
         A Variable of shape ``(..., out_size)``.
 
@@ -108,6 +109,7 @@ def embed_id(x: Any, W: Any) -> Variable:
     Args:
         x: integer ids, any shape, each in ``[0, W.shape[0])``.
         W: the table, of shape ``(n_vocab, n_units)``.
+
     Returns:
         A Variable of shape ``x.shape + (n_units,)``.
 

@@ -178,6 +178,7 @@ def conv2d(
         b: optional bias of shape ``(OC,)``.
         stride: an int or a pair ``(sy, sx)``.
         pad: zero padding, an int or a pair ``(ph, pw)``.
+
     Returns:
         A Variable of shape ``(N, OC, OH, OW)``, ``OH = (H + 2 ph - KH) // sy + 1``.
 
@@ -252,6 +253,7 @@ def deconv2d(
         pad: an int or a pair ``(ph, pw)``, removed from the border of the output.
         outsize: ``(OH, OW)``; default ``sy * (H - 1) + KH - 2 ph`` (and likewise for OW).
             Any size whose convolution gives back ``(H, W)`` is allowed.
+
     Returns:
         A Variable of shape ``(N, OC, OH, OW)``.
 
@@ -345,6 +347,7 @@ def im2col(
         pad: zero padding, an int or a pair ``(ph, pw)``.
         to_matrix: return the matrix ``(N*OH*OW, C*KH*KW)`` (one patch per row) instead
             of the array ``(N, C, KH, KW, OH, OW)``.
+
     Returns:
         A Variable holding the patches.
 
@@ -375,6 +378,7 @@ def col2im(
         stride: an int or a pair ``(sy, sx)``, as given to im2col.
         pad: an int or a pair ``(ph, pw)``, as given to im2col.
         to_matrix: whether ``col`` is in matrix form.
+
     Returns:
         A Variable of shape ``img_shape``.
 

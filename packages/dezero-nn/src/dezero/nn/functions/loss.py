@@ -90,6 +90,7 @@ def mean_squared_error(x0: Any, x1: Any, reduction: str = "batchmean") -> Variab
             gives ``(N, N)`` in DeZero) is refused.
         reduction: ``"batchmean"`` (DeZero's, the default), ``"mean"``, ``"sum"`` or
             ``"none"`` (the elementwise squared error).
+
     Returns:
         A 0-d Variable (``x0``'s shape for ``"none"``).
 
@@ -187,6 +188,7 @@ def softmax_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Varia
             ``[0, C)``.
         reduction: ``"batchmean"`` (the default) and ``"mean"`` both average over the
             ``N`` samples; ``"sum"`` sums; ``"none"`` gives the ``N`` per-sample losses.
+
     Returns:
         A 0-d Variable of ``x``'s dtype (shape ``(N,)`` for ``"none"``).
 
@@ -257,6 +259,7 @@ def sigmoid_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Varia
             ``(N, 1)``: reshaped; one that broadcasts to ``x``'s shape).
         reduction: ``"batchmean"`` (the default), ``"mean"`` (PyTorch's
             ``BCEWithLogitsLoss``), ``"sum"`` or ``"none"`` (elementwise).
+
     Returns:
         A 0-d Variable of ``x``'s dtype (``x``'s shape for ``"none"``).
 
@@ -318,6 +321,7 @@ def binary_cross_entropy(p: Any, t: Any, reduction: str = "batchmean") -> Variab
             (``(N,)`` against ``(N, 1)``: reshaped; one that broadcasts to ``p``'s shape).
         reduction: ``"batchmean"`` (the default), ``"mean"`` (PyTorch's ``BCELoss``),
             ``"sum"`` or ``"none"`` (elementwise).
+
     Returns:
         A 0-d Variable of ``p``'s dtype (``p``'s shape for ``"none"``).
 

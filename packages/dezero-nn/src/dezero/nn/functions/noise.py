@@ -40,6 +40,7 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
     Args:
         x: a floating-point Variable or array.
         dropout_ratio: the probability of dropping, in ``[0, 1)``.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
 

@@ -128,6 +128,7 @@ def batch_norm(
         var: running variance, an array of shape ``(C,)`` (updated in training).
         decay: weight of the old running value.
         eps: added to the variance.
+
     Returns:
         A Variable of ``x``'s shape.
 
@@ -171,6 +172,7 @@ def layer_norm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Variable:
         gamma: scale of shape ``(D,)``.
         beta: shift of shape ``(D,)``.
         eps: added to the variance.
+
     Returns:
         A Variable of ``x``'s shape.
 

@@ -159,6 +159,7 @@ def pooling(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> Variable
         kernel_size: an int or a pair ``(kh, kw)``.
         stride: an int or a pair.
         pad: an int or a pair, smaller than the kernel.
+
     Returns:
         A Variable of shape ``(N, C, OH, OW)``, ``OH = (H + 2 ph - kh) // sy + 1``.
 
@@ -217,6 +218,7 @@ def average_pooling(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> 
         kernel_size: an int or a pair ``(kh, kw)``.
         stride: an int or a pair.
         pad: an int or a pair, smaller than the kernel.
+
     Returns:
         A Variable of shape ``(N, C, OH, OW)``.
 

@@ -18,6 +18,7 @@ def average(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
         x: a Variable or array.
         axis: an int, a tuple of ints, or None.
         keepdims: keep the reduced axes with length 1.
+
     Returns:
         A Variable of ``x``'s dtype.
 
