@@ -181,8 +181,10 @@ def export(
         example_input: an array (or Variable), or a tuple of them for several inputs.
         path: the ``.onnx`` file to write.
         opset: the ONNX opset, at least 13.
-        input_names, output_names: names of the graph's inputs and outputs (default
-            ``input``/``output``, numbered when there are several).
+        input_names: names of the graph's inputs (default ``input``, numbered when there
+            are several).
+        output_names: names of the graph's outputs (default ``output``, numbered when
+            there are several).
         dynamic_batch: make axis 0 of the inputs and outputs symbolic (``batch``), so the
             file runs on any batch size; export with a batch size of at least 2.
     Returns:

@@ -27,7 +27,7 @@ class History:
     ``history["loss"]`` is the column as a list (``None`` where an epoch lacks it),
     ``history[-1]`` the last record.
 
-    Example:
+    Examples:
         >>> h = History()
         >>> h.append({"epoch": 1, "loss": 0.5})
         >>> h["loss"]

@@ -133,30 +133,104 @@ def _cast(x: Variable, dtype: Any) -> Variable:
 
 
 def add(x0: Any, x1: Any) -> Variable:
-    """``x0 + x1`` with broadcasting."""
+    """``x0 + x1`` with broadcasting.
+
+    Args:
+        x0: a Variable, array or scalar.
+        x1: a Variable, array or scalar.
+
+    Returns:
+        A Variable of the broadcast shape.
+
+    Examples:
+        >>> add(np.array([1.0, 2.0]), np.array([3.0, 4.0])).data
+        array([4., 6.])
+    """
     return Add()(x0, x1)
 
 
 def sub(x0: Any, x1: Any) -> Variable:
-    """``x0 - x1`` with broadcasting."""
+    """``x0 - x1`` with broadcasting.
+
+    Args:
+        x0: a Variable, array or scalar.
+        x1: a Variable, array or scalar.
+
+    Returns:
+        A Variable of the broadcast shape.
+
+    Examples:
+        >>> sub(np.array([5.0, 3.0]), 1.0).data
+        array([4., 2.])
+    """
     return Sub()(x0, x1)
 
 
 def mul(x0: Any, x1: Any) -> Variable:
-    """``x0 * x1`` with broadcasting."""
+    """``x0 * x1`` with broadcasting.
+
+    Args:
+        x0: a Variable, array or scalar.
+        x1: a Variable, array or scalar.
+
+    Returns:
+        A Variable of the broadcast shape.
+
+    Examples:
+        >>> mul(np.array([1.0, 2.0]), np.array([3.0, 4.0])).data
+        array([3., 8.])
+    """
     return Mul()(x0, x1)
 
 
 def div(x0: Any, x1: Any) -> Variable:
-    """``x0 / x1`` with broadcasting."""
+    """``x0 / x1`` with broadcasting.
+
+    Args:
+        x0: a Variable, array or scalar.
+        x1: a Variable, array or scalar.
+
+    Returns:
+        A Variable of the broadcast shape.
+
+    Examples:
+        >>> div(np.array([1.0, 3.0]), np.array([2.0, 4.0])).data
+        array([0.5 , 0.75])
+    """
     return Div()(x0, x1)
 
 
 def neg(x: Any) -> Variable:
-    """``-x``."""
+    """``-x``.
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape.
+
+    Examples:
+        >>> neg(np.array([1.0, -2.0])).data
+        array([-1.,  2.])
+    """
     return Neg()(x)
 
 
 def pow(x0: Any, x1: Any) -> Variable:  # noqa: A001  (DeZero's name)
-    """``x0 ** x1``; either may be a Variable, an array or a Python scalar."""
+    """``x0 ** x1``; either may be a Variable, an array or a Python scalar.
+
+    Args:
+        x0: the base.
+        x1: the exponent.
+
+    Returns:
+        A Variable of the broadcast shape.
+
+    Examples:
+        >>> x = Variable(np.array(3.0))
+        >>> y = pow(x, 2)
+        >>> y.backward()
+        >>> float(y.data), float(x.grad.data)
+        (9.0, 6.0)
+    """
     return Pow()(x0, x1)

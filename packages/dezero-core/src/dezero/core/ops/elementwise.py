@@ -53,25 +53,82 @@ class Tanh(Function):
 
 
 def exp(x: Any) -> Variable:
-    """Element-wise ``e ** x``."""
+    """Element-wise ``e ** x``.
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape.
+
+    Examples:
+        >>> exp(np.array([0.0, 1.0])).data.round(4)
+        array([1.    , 2.7183])
+    """
     return Exp()(x)
 
 
 def log(x: Any) -> Variable:
-    """Element-wise natural logarithm."""
+    """Element-wise natural logarithm.
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape.
+
+    Examples:
+        >>> log(np.array([1.0, np.e])).data
+        array([0., 1.])
+    """
     return Log()(x)
 
 
 def sin(x: Any) -> Variable:
-    """Element-wise sine."""
+    """Element-wise sine.
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape.
+
+    Examples:
+        >>> x = Variable(np.array(0.0))
+        >>> sin(x).backward()
+        >>> x.grad
+        variable(1.0)
+    """
     return Sin()(x)
 
 
 def cos(x: Any) -> Variable:
-    """Element-wise cosine."""
+    """Element-wise cosine.
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape.
+
+    Examples:
+        >>> cos(np.array([0.0, np.pi])).data
+        array([ 1., -1.])
+    """
     return Cos()(x)
 
 
 def tanh(x: Any) -> Variable:
-    """Element-wise hyperbolic tangent."""
+    """Element-wise hyperbolic tangent.
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape.
+
+    Examples:
+        >>> tanh(np.array([0.0, np.log(2.0)])).data.round(4)
+        array([0. , 0.6])
+    """
     return Tanh()(x)

@@ -51,5 +51,17 @@ class MatMul(Function):
 
 
 def matmul(x: Any, W: Any) -> Variable:
-    """Matrix product ``x @ W`` (batched and vector forms as in NumPy)."""
+    """Matrix product ``x @ W`` (batched and vector forms as in NumPy).
+
+    Args:
+        x: the left operand, at least 1-d.
+        W: the right operand, at least 1-d.
+
+    Returns:
+        A Variable of NumPy's ``x @ W`` shape.
+
+    Examples:
+        >>> matmul(np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]])).data
+        array([[11.]])
+    """
     return MatMul()(x, W)

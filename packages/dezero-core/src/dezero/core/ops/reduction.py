@@ -75,15 +75,54 @@ class Min(_Extremum):
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
-    """Sum of ``x`` over ``axis`` (all axes when None)."""
+    """Sum of ``x`` over ``axis`` (all axes when None).
+
+    Args:
+        x: a Variable or array.
+        axis: an int, a tuple of ints, or None.
+        keepdims: keep the reduced axes with length 1.
+
+    Returns:
+        A Variable.
+
+    Examples:
+        >>> sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0).data
+        array([4., 6.])
+    """
     return Sum(_normalize_axis(axis, _shape(x), "sum"), keepdims)(x)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
-    """Maximum of ``x`` over ``axis``; ties share the gradient."""
+    """Maximum of ``x`` over ``axis``; ties share the gradient.
+
+    Args:
+        x: a Variable or array.
+        axis: an int, a tuple of ints, or None.
+        keepdims: keep the reduced axes with length 1.
+
+    Returns:
+        A Variable.
+
+    Examples:
+        >>> max(np.array([[1.0, 5.0], [3.0, 2.0]]), axis=1).data
+        array([5., 3.])
+    """
     return Max(_normalize_axis(axis, _shape(x), "max"), keepdims)(x)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
-    """Minimum of ``x`` over ``axis``; ties share the gradient."""
+    """Minimum of ``x`` over ``axis``; ties share the gradient.
+
+    Args:
+        x: a Variable or array.
+        axis: an int, a tuple of ints, or None.
+        keepdims: keep the reduced axes with length 1.
+
+    Returns:
+        A Variable.
+
+    Examples:
+        >>> min(np.array([[1.0, 5.0], [3.0, 2.0]]), axis=0).data
+        array([1., 2.])
+    """
     return Min(_normalize_axis(axis, _shape(x), "min"), keepdims)(x)

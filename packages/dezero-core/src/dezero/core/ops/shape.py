@@ -124,7 +124,19 @@ class GetItemGrad(Function):
 
 
 def reshape(x: Any, shape: Any) -> Variable:
-    """``x`` with a new shape (one dimension may be -1)."""
+    """``x`` with a new shape (one dimension may be -1).
+
+    Args:
+        x: a Variable or array.
+        shape: the new shape, a tuple or an int.
+
+    Returns:
+        A Variable of ``shape`` (``x`` itself when the shape is unchanged).
+
+    Examples:
+        >>> reshape(np.arange(6.0), (2, -1)).shape
+        (2, 3)
+    """
     x = as_variable(x)
     shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
     if x.shape == shape:
@@ -133,7 +145,21 @@ def reshape(x: Any, shape: Any) -> Variable:
 
 
 def transpose(x: Any, axes: Any = None) -> Variable:
-    """Permute the axes of ``x`` (reverse them when ``axes`` is None)."""
+    """Permute the axes of ``x`` (reverse them when ``axes`` is None).
+
+    Args:
+        x: a Variable or array.
+        axes: a permutation of ``x``'s axes, or None.
+
+    Returns:
+        A Variable with permuted axes.
+
+    Examples:
+        >>> transpose(np.array([[1.0, 2.0, 3.0]])).data
+        array([[1.],
+               [2.],
+               [3.]])
+    """
     if axes is not None:
         axes = tuple(axes)
         nd = as_variable(x).ndim
@@ -146,7 +172,20 @@ def transpose(x: Any, axes: Any = None) -> Variable:
 
 
 def broadcast_to(x: Any, shape: Any) -> Variable:
-    """Broadcast ``x`` to ``shape``; its gradient is summed back."""
+    """Broadcast ``x`` to ``shape``; its gradient is summed back.
+
+    Args:
+        x: a Variable or array.
+        shape: a shape ``x`` broadcasts to.
+
+    Returns:
+        A Variable of ``shape``.
+
+    Examples:
+        >>> broadcast_to(np.array([1.0, 2.0]), (2, 2)).data
+        array([[1., 2.],
+               [1., 2.]])
+    """
     x = as_variable(x)
     shape = tuple(shape)
     if x.shape == shape:
@@ -155,7 +194,19 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
 
 
 def sum_to(x: Any, shape: Any) -> Variable:
-    """Sum ``x`` down to ``shape`` (the inverse of broadcasting)."""
+    """Sum ``x`` down to ``shape`` (the inverse of broadcasting).
+
+    Args:
+        x: a Variable or array.
+        shape: a shape that broadcasts to ``x``'s.
+
+    Returns:
+        A Variable of ``shape``.
+
+    Examples:
+        >>> sum_to(np.array([[1.0, 2.0], [3.0, 4.0]]), (1, 2)).data
+        array([[4., 6.]])
+    """
     x = as_variable(x)
     shape = tuple(shape)
     if x.shape == shape:
@@ -164,7 +215,22 @@ def sum_to(x: Any, shape: Any) -> Variable:
 
 
 def get_item(x: Any, slices: Any) -> Variable:
-    """``x[slices]`` with ints, slices, None, Ellipsis or integer/boolean index arrays."""
+    """``x[slices]`` with ints, slices, None, Ellipsis or integer/boolean index arrays.
+
+    Args:
+        x: a Variable or array.
+        slices: the index, as NumPy takes it.
+
+    Returns:
+        A Variable; its gradient adds up at repeated indices.
+
+    Examples:
+        >>> x = Variable(np.array([1.0, 2.0, 3.0]))
+        >>> y = get_item(x, [0, 0, 2])
+        >>> y.backward()
+        >>> x.grad
+        variable([2. 0. 1.])
+    """
     if isinstance(slices, Variable):
         slices = slices.data
     elif isinstance(slices, list):

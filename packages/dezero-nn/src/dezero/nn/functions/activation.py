@@ -54,8 +54,13 @@ def sigmoid(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.sigmoid(np.array([0.0, np.log(3.0)])).data.round(4)
+        array([0.5 , 0.75])
     """
     return Sigmoid()(x)
 
@@ -87,8 +92,13 @@ def relu(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.relu(np.array([-1.0, 0.0, 2.0])).data
+        array([0., 0., 2.])
     """
     return ReLU()(x)
 
@@ -113,8 +123,13 @@ def leaky_relu(x: Any, slope: float = 0.2) -> Variable:
     Args:
         x: a Variable or array.
         slope: the gradient for negative inputs.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.leaky_relu(np.array([-1.0, 2.0]), slope=0.1).data
+        array([-0.1,  2. ])
     """
     return LeakyReLU(float(slope))(x)
 
@@ -142,8 +157,13 @@ def elu(x: Any, alpha: float = 1.0) -> Variable:
     Args:
         x: a Variable or array.
         alpha: the saturation value for large negative inputs is ``-alpha``.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.elu(np.array([-np.log(2.0), 1.0])).data.round(4)
+        array([-0.5,  1. ])
     """
     return ELU(float(alpha))(x)
 
@@ -175,8 +195,13 @@ def gelu(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.gelu(np.array([0.0, 1.0])).data.round(4)
+        array([0.    , 0.8412])
     """
     return GELU()(x)
 
@@ -196,8 +221,13 @@ def softplus(x: Any) -> Variable:
 
     Args:
         x: a Variable or array.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.softplus(np.array([0.0, np.log(3.0)])).data.round(4)
+        array([0.6931, 1.3863])
     """
     return Softplus()(x)
 
@@ -245,8 +275,13 @@ def softmax(x: Any, axis: int = 1) -> Variable:
     Args:
         x: a Variable or array.
         axis: the axis that sums to one.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.softmax(np.array([[0.0, np.log(3.0)]])).data.round(4)
+        array([[0.25, 0.75]])
     """
     return Softmax(_check_axis("softmax", x, axis))(x)
 
@@ -269,7 +304,12 @@ def log_softmax(x: Any, axis: int = 1) -> Variable:
     Args:
         x: a Variable or array.
         axis: the normalised axis.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.log_softmax(np.array([[0.0, 0.0]])).data.round(4)
+        array([[-0.6931, -0.6931]])
     """
     return LogSoftmax(_check_axis("log_softmax", x, axis))(x)

@@ -25,8 +25,13 @@ def flatten(x: Any) -> Variable:
 
     Args:
         x: a Variable or array of at least one dimension.
+
     Returns:
         A 2-d Variable.
+
+    Examples:
+        >>> F.flatten(np.zeros((2, 3, 4))).shape
+        (2, 12)
     """
     x = as_variable(x)
     if x.ndim < 1:
@@ -40,8 +45,13 @@ def expand_dims(x: Any, axis: int) -> Variable:
     Args:
         x: a Variable or array.
         axis: position of the new axis in the result (negative counts from the end).
+
     Returns:
         A Variable with one more dimension.
+
+    Examples:
+        >>> F.expand_dims(np.zeros((2, 3)), 1).shape
+        (2, 1, 3)
     """
     x = as_variable(x)
     a = _axis("expand_dims", axis, x.ndim + 1)
@@ -54,8 +64,13 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     Args:
         x: a Variable or array.
         axis: an axis or axes to remove, each of length one; None for all of them.
+
     Returns:
         A Variable with fewer dimensions.
+
+    Examples:
+        >>> F.squeeze(np.zeros((2, 1, 3))).shape
+        (2, 3)
     """
     x = as_variable(x)
     if axis is None:
@@ -92,8 +107,13 @@ def concat(xs: Sequence[Any], axis: int = 0) -> Variable:
     Args:
         xs: a non-empty sequence; shapes equal except along ``axis``.
         axis: the joining axis.
+
     Returns:
         A Variable.
+
+    Examples:
+        >>> F.concat([np.array([1.0]), np.array([2.0, 3.0])]).data
+        array([1., 2., 3.])
     """
     if len(xs) == 0:
         raise ValueError("concat: xs is empty")
@@ -111,8 +131,14 @@ def stack(xs: Sequence[Any], axis: int = 0) -> Variable:
     Args:
         xs: a non-empty sequence of equal shapes.
         axis: position of the new axis in the result.
+
     Returns:
         A Variable with one more dimension.
+
+    Examples:
+        >>> F.stack([np.array([1.0, 2.0]), np.array([3.0, 4.0])], axis=1).data
+        array([[1., 3.],
+               [2., 4.]])
     """
     if len(xs) == 0:
         raise ValueError("stack: xs is empty")
@@ -140,8 +166,13 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> tu
         x: a Variable or array.
         indices_or_sections: a number of equal sections, or the split points.
         axis: the cut axis.
+
     Returns:
         A tuple of Variables.
+
+    Examples:
+        >>> [y.data for y in F.split(np.arange(4.0), [1])]
+        [array([0.]), array([1., 2., 3.])]
     """
     x = as_variable(x)
     a = _axis("split", axis, x.ndim)
@@ -177,9 +208,15 @@ def clip(x: Any, x_min: float, x_max: float) -> Variable:
 
     Args:
         x: a Variable or array.
-        x_min, x_max: the bounds, ``x_min <= x_max``.
+        x_min: the lower bound.
+        x_max: the upper bound, ``x_min <= x_max``.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.clip(np.array([-2.0, 0.5, 3.0]), -1.0, 1.0).data
+        array([-1. ,  0.5,  1. ])
     """
     if x_min > x_max:
         raise ValueError(f"clip: x_min {x_min} is larger than x_max {x_max}")
@@ -207,9 +244,15 @@ def where(condition: Any, x0: Any, x1: Any) -> Variable:
 
     Args:
         condition: a boolean array (or Variable holding one).
-        x0, x1: Variables, arrays or scalars.
+        x0: the values where ``condition`` holds: a Variable, array or scalar.
+        x1: the values elsewhere: a Variable, array or scalar.
+
     Returns:
         A Variable of the broadcast shape.
+
+    Examples:
+        >>> F.where(np.array([True, False]), np.array([1.0, 2.0]), np.array([3.0, 4.0])).data
+        array([1., 4.])
     """
     c = condition.data if isinstance(condition, Variable) else condition
     if getattr(getattr(c, "dtype", None), "kind", None) != "b":

@@ -65,8 +65,13 @@ def linear(x: Any, W: Any, b: Any = None) -> Variable:
         x: input of shape ``(..., in_size)``.
         W: weights of shape ``(in_size, out_size)``.
         b: optional bias of shape ``(out_size,)``.
+
     Returns:
         A Variable of shape ``(..., out_size)``.
+
+    Examples:
+        >>> F.linear(np.array([[1.0, 2.0]]), np.array([[1.0], [1.0]]), np.array([0.5])).data
+        array([[3.5]])
     """
     xs, ws = _shape(x), _shape(W)
     if len(ws) != 2 or len(xs) < 1 or xs[-1] != ws[0]:
@@ -104,8 +109,16 @@ def embed_id(x: Any, W: Any) -> Variable:
     Args:
         x: integer ids, any shape, each in ``[0, W.shape[0])``.
         W: the table, of shape ``(n_vocab, n_units)``.
+
     Returns:
         A Variable of shape ``x.shape + (n_units,)``.
+
+    Examples:
+        >>> W = np.array([[0.0, 0.0], [1.0, 2.0]])
+        >>> F.embed_id(np.array([1, 0, 1]), W).data
+        array([[1., 2.],
+               [0., 0.],
+               [1., 2.]])
     """
     ids = x.data if isinstance(x, Variable) else x
     ws = _shape(W)

@@ -178,8 +178,15 @@ def conv2d(
         b: optional bias of shape ``(OC,)``.
         stride: an int or a pair ``(sy, sx)``.
         pad: zero padding, an int or a pair ``(ph, pw)``.
+
     Returns:
         A Variable of shape ``(N, OC, OH, OW)``, ``OH = (H + 2 ph - KH) // sy + 1``.
+
+    Examples:
+        >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+        >>> F.conv2d(x, np.ones((1, 1, 2, 2))).data[0, 0]  # sums of the 2x2 windows
+        array([[ 8., 12.],
+               [20., 24.]])
     """
     st, pd = _pair("conv2d", "stride", stride), _pair("conv2d", "pad", pad)
     if min(st) < 1 or min(pd) < 0:
@@ -246,8 +253,16 @@ def deconv2d(
         pad: an int or a pair ``(ph, pw)``, removed from the border of the output.
         outsize: ``(OH, OW)``; default ``sy * (H - 1) + KH - 2 ph`` (and likewise for OW).
             Any size whose convolution gives back ``(H, W)`` is allowed.
+
     Returns:
         A Variable of shape ``(N, OC, OH, OW)``.
+
+    Examples:
+        >>> y = F.deconv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
+        >>> y.data[0, 0]  # how many of the 2x2 kernel placements cover each pixel
+        array([[1., 2., 1.],
+               [2., 4., 2.],
+               [1., 2., 1.]])
     """
     st, pd = _pair("deconv2d", "stride", stride), _pair("deconv2d", "pad", pad)
     if min(st) < 1 or min(pd) < 0:
@@ -327,11 +342,21 @@ def im2col(
 
     Args:
         x: input of shape ``(N, C, H, W)``.
-        kernel_size, stride, pad: ints or pairs.
+        kernel_size: an int or a pair ``(kh, kw)``.
+        stride: an int or a pair ``(sy, sx)``.
+        pad: zero padding, an int or a pair ``(ph, pw)``.
         to_matrix: return the matrix ``(N*OH*OW, C*KH*KW)`` (one patch per row) instead
             of the array ``(N, C, KH, KW, OH, OW)``.
+
     Returns:
         A Variable holding the patches.
+
+    Examples:
+        >>> F.im2col(np.arange(9.0).reshape(1, 1, 3, 3), 2).data
+        array([[0., 1., 3., 4.],
+               [1., 2., 4., 5.],
+               [3., 4., 6., 7.],
+               [4., 5., 7., 8.]])
     """
     if len(_shape(x)) != 4:
         raise ValueError(f"im2col: x must be 4-d (N, C, H, W), got shape {_shape(x)}")
@@ -349,10 +374,19 @@ def col2im(
     Args:
         col: patches as :func:`im2col` returns them (matrix or 6-d array).
         img_shape: the image shape ``(N, C, H, W)``.
-        kernel_size, stride, pad: ints or pairs, as given to im2col.
+        kernel_size: an int or a pair ``(kh, kw)``, as given to im2col.
+        stride: an int or a pair ``(sy, sx)``, as given to im2col.
+        pad: an int or a pair ``(ph, pw)``, as given to im2col.
         to_matrix: whether ``col`` is in matrix form.
+
     Returns:
         A Variable of shape ``img_shape``.
+
+    Examples:
+        >>> F.col2im(np.ones((4, 4)), (1, 1, 3, 3), 2).data[0, 0]  # overlaps add up
+        array([[1., 2., 1.],
+               [2., 4., 2.],
+               [1., 2., 1.]])
     """
     shape = tuple(int(s) for s in img_shape)
     if len(shape) != 4:

@@ -90,8 +90,13 @@ def mean_squared_error(x0: Any, x1: Any, reduction: str = "batchmean") -> Variab
             gives ``(N, N)`` in DeZero) is refused.
         reduction: ``"batchmean"`` (DeZero's, the default), ``"mean"``, ``"sum"`` or
             ``"none"`` (the elementwise squared error).
+
     Returns:
         A 0-d Variable (``x0``'s shape for ``"none"``).
+
+    Examples:
+        >>> float(F.mean_squared_error(np.array([1.0, 2.0]), np.array([1.0, 4.0])).data)
+        2.0
     """
     check_reduction("mean_squared_error", reduction)
     s0, s1 = _shape(x0), _shape(x1)
@@ -183,8 +188,14 @@ def softmax_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Varia
             ``[0, C)``.
         reduction: ``"batchmean"`` (the default) and ``"mean"`` both average over the
             ``N`` samples; ``"sum"`` sums; ``"none"`` gives the ``N`` per-sample losses.
+
     Returns:
         A 0-d Variable of ``x``'s dtype (shape ``(N,)`` for ``"none"``).
+
+    Examples:
+        >>> loss = F.softmax_cross_entropy(np.array([[0.0, np.log(3.0)]]), np.array([1]))
+        >>> round(float(loss.data), 4)  # -log(3/4)
+        0.2877
     """
     check_reduction("softmax_cross_entropy", reduction)
     t = class_labels("softmax_cross_entropy", _shape(x), t)
@@ -248,8 +259,14 @@ def sigmoid_cross_entropy(x: Any, t: Any, reduction: str = "batchmean") -> Varia
             ``(N, 1)``: reshaped; one that broadcasts to ``x``'s shape).
         reduction: ``"batchmean"`` (the default), ``"mean"`` (PyTorch's
             ``BCEWithLogitsLoss``), ``"sum"`` or ``"none"`` (elementwise).
+
     Returns:
         A 0-d Variable of ``x``'s dtype (``x``'s shape for ``"none"``).
+
+    Examples:
+        >>> loss = F.sigmoid_cross_entropy(np.array([[0.0, 0.0]]), np.array([[1, 0]]))
+        >>> round(float(loss.data), 4)  # 2 * log(2), one sample
+        1.3863
     """
     check_reduction("sigmoid_cross_entropy", reduction)
     t = _unit_targets("sigmoid_cross_entropy", x, t)
@@ -304,8 +321,14 @@ def binary_cross_entropy(p: Any, t: Any, reduction: str = "batchmean") -> Variab
             (``(N,)`` against ``(N, 1)``: reshaped; one that broadcasts to ``p``'s shape).
         reduction: ``"batchmean"`` (the default), ``"mean"`` (PyTorch's ``BCELoss``),
             ``"sum"`` or ``"none"`` (elementwise).
+
     Returns:
         A 0-d Variable of ``p``'s dtype (``p``'s shape for ``"none"``).
+
+    Examples:
+        >>> loss = F.binary_cross_entropy(np.array([0.8, 0.5]), np.array([1.0, 0.0]))
+        >>> round(float(loss.data), 4)  # (-log(0.8) - log(0.5)) / 2
+        0.4581
     """
     check_reduction("binary_cross_entropy", reduction)
     ps = _shape(p)

@@ -19,8 +19,14 @@ def accuracy(y: Any, t: Any) -> Variable:
         y: scores of shape ``(N, C)``.
         t: integer labels of shape ``(N,)`` (or ``(N, 1)``), each in ``[0, C)``: checked
             exactly as :func:`softmax_cross_entropy` checks them.
+
     Returns:
         A 0-d Variable (``y``'s floating dtype) that takes no part in backprop.
+
+    Examples:
+        >>> y = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+        >>> round(float(F.accuracy(y, np.array([1, 1, 1])).data), 4)
+        0.6667
     """
     yd = y.data if isinstance(y, Variable) else y
     check_same_device("accuracy", "y", yd, t=t.data if isinstance(t, Variable) else t)

@@ -40,8 +40,18 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
     Args:
         x: a floating-point Variable or array.
         dropout_ratio: the probability of dropping, in ``[0, 1)``.
+
     Returns:
         A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> y = F.dropout(np.ones(8), 0.5)
+        >>> bool(np.isin(y.data, [0.0, 2.0]).all())  # dropped, or scaled by 1 / (1 - 0.5)
+        True
+        >>> from dezero.core import test_mode
+        >>> with test_mode():
+        ...     F.dropout(np.ones(2)).data
+        array([1., 1.])
     """
     if not 0 <= dropout_ratio < 1:
         raise ValueError(f"dropout: dropout_ratio must be in [0, 1), got {dropout_ratio}")

@@ -122,12 +122,21 @@ def batch_norm(
 
     Args:
         x: input of shape ``(N, C)`` or ``(N, C, ...)``.
-        gamma, beta: scale and shift of shape ``(C,)``.
-        mean, var: running statistics, arrays of shape ``(C,)`` (updated in training).
+        gamma: scale of shape ``(C,)``.
+        beta: shift of shape ``(C,)``.
+        mean: running mean, an array of shape ``(C,)`` (updated in training).
+        var: running variance, an array of shape ``(C,)`` (updated in training).
         decay: weight of the old running value.
         eps: added to the variance.
+
     Returns:
         A Variable of ``x``'s shape.
+
+    Examples:
+        >>> mean, var = np.zeros(1), np.ones(1)
+        >>> y = F.batch_norm(np.array([[1.0], [3.0]]), np.ones(1), np.zeros(1), mean, var)
+        >>> y.data.round(4).ravel(), mean.round(4), var.round(4)
+        (array([-1.,  1.]), array([0.2]), array([1.1]))
     """
     xs = _shape(x)
     if len(xs) < 2:
@@ -160,10 +169,16 @@ def layer_norm(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> Variable:
 
     Args:
         x: input of shape ``(..., D)``.
-        gamma, beta: scale and shift of shape ``(D,)``.
+        gamma: scale of shape ``(D,)``.
+        beta: shift of shape ``(D,)``.
         eps: added to the variance.
+
     Returns:
         A Variable of ``x``'s shape.
+
+    Examples:
+        >>> F.layer_norm(np.array([[1.0, 3.0]]), np.ones(2), np.zeros(2)).data.round(4)
+        array([[-1.,  1.]])
     """
     xs = _shape(x)
     if len(xs) < 1:

@@ -159,8 +159,15 @@ def pooling(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> Variable
         kernel_size: an int or a pair ``(kh, kw)``.
         stride: an int or a pair.
         pad: an int or a pair, smaller than the kernel.
+
     Returns:
         A Variable of shape ``(N, C, OH, OW)``, ``OH = (H + 2 ph - kh) // sy + 1``.
+
+    Examples:
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.pooling(x, 2, stride=2).data[0, 0]
+        array([[ 5.,  7.],
+               [13., 15.]])
     """
     return MaxPooling(*_check_pool("pooling", x, kernel_size, stride, pad))(x)
 
@@ -211,7 +218,14 @@ def average_pooling(x: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0) -> 
         kernel_size: an int or a pair ``(kh, kw)``.
         stride: an int or a pair.
         pad: an int or a pair, smaller than the kernel.
+
     Returns:
         A Variable of shape ``(N, C, OH, OW)``.
+
+    Examples:
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.average_pooling(x, 2, stride=2).data[0, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
     """
     return AveragePooling(*_check_pool("average_pooling", x, kernel_size, stride, pad))(x)

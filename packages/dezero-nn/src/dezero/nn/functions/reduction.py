@@ -14,16 +14,17 @@ __all__ = ["average"]
 def average(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Arithmetic mean of ``x`` over ``axis`` (all axes when None), differentiable.
 
-    Example:
-        >>> float(average(np.array([1.0, 2.0, 6.0])).data)
-        3.0
-
     Args:
         x: a Variable or array.
         axis: an int, a tuple of ints, or None.
         keepdims: keep the reduced axes with length 1.
+
     Returns:
         A Variable of ``x``'s dtype.
+
+    Examples:
+        >>> float(F.average(np.array([1.0, 2.0, 6.0])).data)
+        3.0
     """
     x = as_variable(x)
     if x.size == 0:

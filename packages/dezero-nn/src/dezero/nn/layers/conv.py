@@ -89,7 +89,9 @@ class Conv2d(_ConvBase):
 
     Args:
         out_channels: number of output channels.
-        kernel_size, stride, pad: an int or a pair ``(h, w)``.
+        kernel_size: an int or a pair ``(h, w)``.
+        stride: an int or a pair ``(h, w)``.
+        pad: an int or a pair ``(h, w)``.
         nobias: no bias when True.
         dtype: parameter dtype.
         in_channels: when None, taken from the first input (``W.data`` is None until then).
