@@ -74,7 +74,7 @@ def backward(v: Any, retain_grad: bool = False, create_graph: bool = False) -> N
 class Variable(_NativeVariable, metaclass=_VariableMeta):
     """DeZero's Variable: the native Variable with DeZero's ``backward`` rule.
 
-    Example:
+    Examples:
         >>> x = Variable(np.array(3.0))
         >>> y = x ** 2
         >>> y.backward()

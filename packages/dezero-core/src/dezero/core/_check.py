@@ -180,7 +180,7 @@ def check_function(
     passed as constant arrays (labels, indices). Raises AssertionError naming what
     disagrees.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from dezero.core import Function
         >>> from dezero.core.testing import check_function

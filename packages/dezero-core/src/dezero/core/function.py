@@ -36,7 +36,7 @@ class Function:
     whether input ``i`` needs a gradient; return None (or anything) for the others,
     it is dropped.
 
-    Example:
+    Examples:
         >>> class Square(Function):
         ...     def forward(self, x):
         ...         return x ** 2

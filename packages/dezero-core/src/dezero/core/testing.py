@@ -140,7 +140,7 @@ class HostGPUBackend(_backend.Backend):
     :attr:`checks` the availability checks (``available()`` calls), so a test can see what
     a call path costs. Register it inside :func:`isolated_backends`.
 
-    Example:
+    Examples:
         >>> with isolated_backends(HostGPUBackend(devices=2)):
         ...     x = Variable(np.zeros(3)).to_gpu("cuda:1")
         ...     device_of(x)

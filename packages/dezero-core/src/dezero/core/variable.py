@@ -27,7 +27,7 @@ class Variable:
             with dezero-cuda), a NumPy scalar (kept as a 0-d array), or None.
         name: an optional label, shown by ``repr`` of graphs.
 
-    Example:
+    Examples:
         >>> x = Variable(np.array(3.0))
         >>> y = x ** 2
         >>> y.backward()

@@ -89,7 +89,7 @@ class DataLoader:
     loader restored with :meth:`load_state_dict` continues with the same remaining
     batches, augmented the same way.
 
-    Example:
+    Examples:
         >>> loader = DataLoader(MNISTSample(), batch_size=100, seed=0)
         >>> for x, t in loader:
         ...     pass
@@ -300,7 +300,7 @@ class SeqDataLoader(DataLoader):
     contiguous segment once (DeZero takes ``ceil(n / batch_size)`` steps, which lets
     each stream run one step into the next segment).
 
-    Example:
+    Examples:
         >>> loader = SeqDataLoader(SinCurve(), batch_size=30)
     """
 

@@ -101,7 +101,7 @@ def _batch_index(index: Any, owner: str) -> Any:
 class ArrayDataset(Dataset):
     """A Dataset over arrays you already hold: ``ArrayDataset(x, t)``.
 
-    Example:
+    Examples:
         >>> ds = ArrayDataset(np.zeros((10, 3)), np.arange(10))
         >>> xs, ts = ds[np.array([0, 5])]
     """

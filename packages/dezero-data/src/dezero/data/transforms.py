@@ -117,7 +117,7 @@ def check_state(transform: Any, state: Any) -> None:
 class Compose(Transform):
     """Apply ``transforms`` one after another.
 
-    Example:
+    Examples:
         >>> t = Compose([Flatten(), ToFloat(), Normalize(0.0, 255.0)])
     """
 
@@ -231,7 +231,7 @@ class Normalize(Transform):
     The channel axis is the first axis of a sample ``(C, H, W)`` and the second of a
     batch ``(N, C, H, W)``. A floating input keeps its dtype.
 
-    Example:
+    Examples:
         >>> Normalize(0.0, 255.0)(np.array([0, 255], np.uint8))
         array([0., 1.])
     """
@@ -471,7 +471,7 @@ class Resize(Transform):
 
     ``mode`` is Pillow's resampling filter (default bilinear, ``2``). Needs Pillow.
 
-    Example:
+    Examples:
         >>> Compose([ToPIL(), Resize(64), ToArray()])
     """
 

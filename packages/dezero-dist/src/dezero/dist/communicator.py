@@ -368,7 +368,7 @@ def create_communicator(kind: str = "auto", mpi_comm: Any = None, *,
         abort_on_exception: install :func:`~dezero.dist.install_except_hook`, so that an
             uncaught exception on one rank ends the whole job (size > 1 only).
 
-    Example:
+    Examples:
         >>> comm = create_communicator("mpi")
         >>> total = comm.allreduce(np.ones(3))   # == size everywhere
     """

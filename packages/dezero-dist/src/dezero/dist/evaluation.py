@@ -42,7 +42,7 @@ def evaluate(
     into a sum; sums and counts are reduced over ranks, then divided. Ranks may have a
     different number of batches: the only collective is the final reduction.
 
-    Example:
+    Examples:
         >>> evaluate(model, test, comm, {"loss": F.softmax_cross_entropy,
         ...                              "accuracy": F.accuracy})
     """

@@ -126,7 +126,7 @@ def create_multi_node_optimizer(optimizer: Any, comm: Any) -> MultiNodeOptimizer
       (:meth:`~dezero.dist.MpiCommunicator.mean_grads`, one collective per dtype), then
       runs the optimizer: hooks (gradient clipping, weight decay) see the averages.
 
-    Example:
+    Examples:
         >>> opt = create_multi_node_optimizer(Adam(), comm).setup(model)
     """
     if not hasattr(optimizer, "update") or not hasattr(optimizer, "setup"):

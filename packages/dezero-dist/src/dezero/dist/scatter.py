@@ -131,7 +131,7 @@ def scatter_dataset(dataset: Any, comm: Any, shuffle: bool = False,
     See :func:`scatter_index` for the shard rules and :class:`ScatteredDataset` for
     per-epoch reshuffling.
 
-    Example:
+    Examples:
         >>> train = scatter_dataset(MNIST(train=True), comm, shuffle=True, seed=0)
         >>> loader = DataLoader(train, 100, shuffle=False)
     """

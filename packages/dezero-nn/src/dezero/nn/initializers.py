@@ -6,7 +6,7 @@ from the shape: 2-D shapes use DeZero's ``Linear`` layout ``(in_size, out_size)`
 (``y = x @ W``), shapes of 3 or more dimensions use the convolution layout
 ``(out_channels, in_channels, *kernel)``.
 
-Example:
+Examples:
     >>> from dezero.core import random
     >>> random.seed(0)
     >>> W = HeNormal()((784, 100), np.float32)

@@ -46,7 +46,7 @@ class OutputLock:
     On POSIX the file also carries an advisory ``flock`` that the kernel drops when its
     process dies, so two runs starting at once over a stale lock cannot both take it.
 
-    Example:
+    Examples:
         >>> with OutputLock("results"):
         ...     trainer.fit(5)
     """

@@ -49,7 +49,7 @@ class Summary:
     Sums stay on the device of the values added (no host synchronisation per batch);
     they are read once, by :meth:`means` or :meth:`state_dict`.
 
-    Example:
+    Examples:
         >>> s = Summary()
         >>> s.add({"loss": 0.5}, 10)
         >>> s.add({"loss": 0.2}, 30)

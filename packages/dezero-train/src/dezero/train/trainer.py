@@ -128,7 +128,7 @@ class Trainer:
         comm: a ``dezero.dist`` communicator: train data-parallel (needs
             ``dezero-train[dist]``); see the README's "Scaling out".
 
-    Example:
+    Examples:
         >>> trainer = Trainer(model, F.softmax_cross_entropy, SGD().setup(model), loader)
         >>> history = trainer.fit(5)
         >>> trainer.plot()

@@ -34,7 +34,7 @@ class Layer:
 
     Subclasses implement ``forward(*inputs)``; calling the layer calls it.
 
-    Example:
+    Examples:
         >>> class TwoLayer(Layer):
         ...     def __init__(self):
         ...         super().__init__()

@@ -28,7 +28,7 @@ class Linear(Layer):
         initializer: draws ``W`` (default: DeZero's ``randn * sqrt(1 / in_size)`` from
             ``dezero.core.random.get_generator()``). ``b`` starts at zero.
 
-    Example:
+    Examples:
         >>> l = Linear(10)
         >>> y = l(np.zeros((2, 3), np.float32))   # W becomes (3, 10)
     """

@@ -27,7 +27,7 @@ class Sequential(Model):
 
     Plain callables (``F.relu``) may be mixed in; they hold no parameters.
 
-    Example:
+    Examples:
         >>> net = Sequential(L.Linear(100), F.relu, L.Linear(10))
     """
 
@@ -61,7 +61,7 @@ class MLP(Model):
         fc_output_sizes: output size of each Linear; the last is the network's output.
         activation: applied after every layer but the last.
 
-    Example:
+    Examples:
         >>> model = MLP((1000, 10))   # the paper's 784-1000-10 network
     """
 

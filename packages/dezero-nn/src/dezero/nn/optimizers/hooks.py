@@ -54,7 +54,7 @@ class ClipGrad:
 class FreezeParam:
     """Skip updates of some parameters: give Layers, Parameters or dotted name prefixes.
 
-    Example:
+    Examples:
         >>> opt.add_hook(FreezeParam(model.l1))      # or FreezeParam("l1")
     """
 
