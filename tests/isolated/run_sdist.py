@@ -66,6 +66,9 @@ def run_sdist_tests(name: str, args: list[str]) -> int:
         sdist = build_sdist(name, Path(tmp) / "dist")
         top = unpack(sdist, Path(tmp) / "src")
         env = dict(os.environ)
+        # Tests that need a workspace tool (dezero-compat's reference environment, found
+        # with `hatch env find` from the workspace) learn where the workspace is.
+        env.setdefault("DEZERO_WORKSPACE", str(ROOT))
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(top / "src"), env.get("PYTHONPATH", "")) if p
         )

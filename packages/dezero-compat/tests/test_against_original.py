@@ -31,8 +31,10 @@ def _env_python() -> Path | None:
     hatch = shutil.which("hatch")
     if hatch is None:
         return None
+    # From an unpacked sdist (the isolated runs), the workspace is where hatch knows the env.
+    where = os.environ.get("DEZERO_WORKSPACE") or ROOT
     r = subprocess.run([hatch, "env", "find", "dezero-original"], capture_output=True,
-                       text=True, cwd=ROOT, timeout=120)
+                       text=True, cwd=where, timeout=120)
     if r.returncode != 0 or not r.stdout.strip():
         return None
     p = Path(r.stdout.strip().splitlines()[-1]) / "bin" / "python"
