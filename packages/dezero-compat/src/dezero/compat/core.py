@@ -17,8 +17,8 @@ import inspect
 from typing import Any
 
 from dezero import core as _core
-from dezero.core.ops import arithmetic as _ops
 from dezero.core import Config, Parameter, as_array, no_grad, test_mode, using_config
+from dezero.core.ops import arithmetic as _ops
 from dezero.core.variable import Variable as _NativeVariable
 
 __all__ = [

@@ -13,7 +13,20 @@ from typing import Any
 import numpy as np
 
 from dezero import core as _core
-from dezero.compat.core import Function, _adopt, _compat, _expose, add, as_variable, div, mul, neg, pow, rsub, sub
+from dezero.compat.core import (
+    Function,
+    _adopt,
+    _compat,
+    _expose,
+    add,
+    as_variable,
+    div,
+    mul,
+    neg,
+    pow,
+    rsub,
+    sub,
+)
 from dezero.core import Config, get_array_module
 from dezero.core import backend as _backend
 from dezero.core import random as _random
