@@ -70,7 +70,8 @@ _TABLE: dict[str, tuple[str, dict[str, str | None]]] = {
         n: None for n in ("conv2d", "deconv2d", "im2col", "col2im", "average_pooling")
     } | {"pooling": "DeZero's max pooling pads with zeros"}),
     "layers": ("dezero.nn.layers", {
-        "Linear": None, "Conv2d": None, "Deconv2d": None, "RNN": None, "LSTM": None,
+        "Linear": None, "Conv2d": None, "Deconv2d": None, "RNN": None,
+        "LSTM": "DeZero's LSTM weight files hold eight gate layers (x2f/W ... h2u/W)",
         "Layer": "DeZero's weight files name parameters l0/W",
         "EmbedID": "DeZero's EmbedID weights are float64",
         "BatchNorm": "DeZero's running statistics are Parameters (avg_mean.data)",
