@@ -149,6 +149,8 @@ def _why_compat(module: str, name: str, seeded: bool) -> str | None:
     if name not in entry[1]:
         if not module and name in _TABLE:
             return f"the module {name} in DeZero's layout"
+        if module in ("core", "functions", "functions_conv") and name[:1].isupper():
+            return "DeZero's Function class (DeZero's constructor arguments)"
         return f"{name} exists only in dezero.compat"
     if seeded and (module, name) in _RANDOM_USERS:
         return _RANDOM
