@@ -59,11 +59,11 @@ def original_python() -> Path:
     return py
 
 
-def _run(python: Path | str, script: Path, cwd: Path) -> str:
+def _run(python: Path | str, script: Path, cwd: Path, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(PYTHONWARNINGS="ignore", MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    r = subprocess.run([str(python), str(script)], capture_output=True, text=True, cwd=cwd,
-                       env=env, timeout=600)
+    r = subprocess.run([str(python), str(script), *args], capture_output=True, text=True,
+                       cwd=cwd, env=env, timeout=600)
     assert r.returncode == 0, f"{script.name} failed under {python}:\n{r.stderr[-3000:]}"
     return r.stdout
 
@@ -101,3 +101,58 @@ def test_script_prints_what_the_original_prints(
     assert expected.strip(), f"{name} printed nothing under the original"
     diff = differences(expected, got, RTOL, ATOL)
     assert not diff, f"{name} ({'compat' if compat_only else 'ported'}):\n" + "\n".join(diff)
+
+
+# An LSTM model's weight file, exchanged with the original both ways: DeZero writes eight
+# gate layers per LSTM (rnn/x2f/W ... rnn/h2u/W), compat keeps them fused.
+_LSTM_NET = '''
+import sys
+import numpy as np
+import {pkg} as dezero
+import {pkg}.layers as L
+
+
+class Net(dezero.Model):
+    def __init__(self):
+        super().__init__()
+        self.rnn = L.LSTM(4)
+        self.fc = L.Linear(1)
+
+    def forward(self, x):
+        return self.fc(self.rnn(x))
+
+
+xs = np.random.RandomState(5).randn(3, 2, 3).astype(np.float32)
+np.random.seed(int(sys.argv[1]))
+net = Net()
+if len(sys.argv) > 2:
+    net.load_weights(sys.argv[2])
+ys = np.stack([net(x).data for x in xs])
+net.save_weights("saved.npz")
+np.save("ys.npy", ys)
+'''
+
+
+@pytest.mark.slow
+def test_lstm_weight_files_exchange_with_the_original(
+    original_python: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    orig_dir, compat_dir = tmp_path / "original", tmp_path / "compat"
+    orig_dir.mkdir()
+    compat_dir.mkdir()
+    (tmp_path / "orig.py").write_text(_LSTM_NET.format(pkg="dezero"))
+    (tmp_path / "compat.py").write_text(_LSTM_NET.format(pkg="dezero.compat"))
+    # The original's file, read by compat (whose own draws differ: another seed).
+    _run(original_python, tmp_path / "orig.py", orig_dir, "0")
+    with np.load(orig_dir / "saved.npz") as f:
+        assert "rnn/x2f/W" in f.files and "rnn/h2u/W" in f.files
+    expected = np.load(orig_dir / "ys.npy")
+    _run(sys.executable, tmp_path / "compat.py", compat_dir, "1")
+    assert not np.allclose(np.load(compat_dir / "ys.npy"), expected)  # its own weights
+    _run(sys.executable, tmp_path / "compat.py", compat_dir, "1", str(orig_dir / "saved.npz"))
+    np.testing.assert_allclose(np.load(compat_dir / "ys.npy"), expected, rtol=1e-5, atol=1e-6)
+    # compat's file (written after loading), read by the original.
+    _run(original_python, tmp_path / "orig.py", orig_dir, "2", str(compat_dir / "saved.npz"))
+    np.testing.assert_allclose(np.load(orig_dir / "ys.npy"), expected, rtol=1e-5, atol=1e-6)

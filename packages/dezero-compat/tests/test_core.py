@@ -9,6 +9,8 @@ import dezero.compat as dezero
 from dezero.compat import Function, Variable
 from dezero.compat import core as C
 from dezero.core import Variable as NativeVariable
+from dezero.core import testing as native_testing
+from dezero.core.ops import arithmetic as native_arithmetic
 
 
 def test_backward_starts_from_an_existing_grad():
@@ -135,3 +137,44 @@ def test_dezeros_rule_holds_over_the_native_fresh_start():
     leaf.grad = Variable(np.array(5.0))
     leaf.backward()
     assert float(leaf.grad.data) == 5.0  # DeZero keeps a leaf's own gradient
+
+
+# ---------------------------------------------------------------- DeZero's Function classes
+def _check_class(make, inputs, ref, grads, rtol=1e-10):
+    """``make()(*inputs)`` against the NumPy ``ref``; the gradient of each input in ``grads``
+    against central differences."""
+    y = make()(*inputs)
+    assert isinstance(y, Variable) and type(y) is not NativeVariable
+    np.testing.assert_allclose(y.data, ref, rtol=rtol, atol=1e-12)
+    for i in grads:
+        def f(v, i=i):
+            return make()(*inputs[:i], v, *inputs[i + 1:])
+        assert native_testing.gradient_check(f, inputs[i])
+
+
+_RS = np.random.RandomState(7)
+_A, _B = _RS.randn(2, 3), _RS.uniform(0.5, 2.0, (3,))
+
+
+@pytest.mark.parametrize("name, args, inputs, ref", [
+    ("Add", (), (_A, _B), _A + _B),
+    ("Sub", (), (_A, _B), _A - _B),
+    ("Mul", (), (_A, _B), _A * _B),
+    ("Div", (), (_A, _B), _A / _B),
+    ("Neg", (), (_A,), -_A),
+    ("Pow", (3,), (_A,), _A ** 3),
+    ("Pow", (0.5,), (_B,), _B ** 0.5),
+])
+def test_function_classes(name, args, inputs, ref):
+    cls = getattr(C, name)
+    assert issubclass(cls, Function) and issubclass(cls, getattr(native_arithmetic, name))
+    _check_class(lambda: cls(*args), inputs, ref, range(len(inputs)))
+
+
+def test_pow_node_reused_and_in_a_graph():
+    f = C.Pow(2)
+    x = Variable(np.array([1.0, -3.0]))
+    y = f(x) + f(x)  # the engine copies a node that is called again
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 4 * x.data)
+    assert isinstance(y.creator.inputs[0].creator, C.Pow)

@@ -164,3 +164,75 @@ def test_call_records_weak_inputs_and_outputs():
     params = {}
     _Net()._flatten_params(params)
     assert set(params) == {"l0/W", "l0/b", "bn/avg_mean", "bn/avg_var", "bn/gamma", "bn/beta"}
+
+
+class _Seq(Model):
+    # DeZero's names for a model with an LSTM: rnn/x2f/W ... rnn/h2u/W, fc/W, fc/b.
+    def __init__(self, hidden):
+        super().__init__()
+        self.rnn = L.LSTM(hidden)
+        self.fc = L.Linear(1)
+
+    def forward(self, x):
+        return self.fc(self.rnn(x))
+
+
+def _dezero_lstm_file(path, rs, H, D):
+    """A weight file as DeZero 0.0.13 writes it for ``_Seq``: eight gate Linears."""
+    arrays = {}
+    for g in "fiou":
+        arrays[f"rnn/x2{g}/W"] = rs.randn(D, H).astype(np.float32)
+        arrays[f"rnn/x2{g}/b"] = rs.randn(H).astype(np.float32)
+        arrays[f"rnn/h2{g}/W"] = rs.randn(H, H).astype(np.float32)
+    arrays["fc/W"] = rs.randn(H, 1).astype(np.float32)
+    arrays["fc/b"] = rs.randn(1).astype(np.float32)
+    np.savez(path, **arrays)
+    return arrays
+
+
+def _dezero_lstm_steps(a, xs):
+    """DeZero's LSTM equations (one Linear per gate), step by step, then ``fc``."""
+    h = c = None
+    out = []
+    for x in xs:
+        z = {g: x @ a[f"rnn/x2{g}/W"] + a[f"rnn/x2{g}/b"] for g in "fiou"}
+        if h is not None:
+            z = {g: z[g] + h @ a[f"rnn/h2{g}/W"] for g in "fiou"}
+        f, i, o, u = _sig(z["f"]), _sig(z["i"]), _sig(z["o"]), np.tanh(z["u"])
+        c = i * u if c is None else f * c + i * u
+        h = o * np.tanh(c)
+        out.append(h @ a["fc/W"] + a["fc/b"])
+    return out
+
+
+def test_lstm_loads_dezeros_eight_gate_layers(tmp_path):
+    H, D = 4, 3
+    rs = np.random.RandomState(30)
+    arrays = _dezero_lstm_file(tmp_path / "dz.npz", rs, H, D)
+    xs = [rs.randn(2, D).astype(np.float32) for _ in range(3)]
+    model = _Seq(H)  # x2h not built yet: sized by the file
+    model.load_weights(str(tmp_path / "dz.npz"))
+    ys = [model(x).data for x in xs]
+    for y, ref in zip(ys, _dezero_lstm_steps(arrays, xs), strict=True):
+        np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+    # Written back in DeZero's layout, block for block.
+    model.save_weights(str(tmp_path / "back.npz"))
+    with np.load(tmp_path / "back.npz") as f:
+        assert set(f.files) == set(arrays)
+        for k, v in arrays.items():
+            np.testing.assert_array_equal(f[k], v)
+
+
+def test_lstm_gate_files_refused_when_incomplete(tmp_path):
+    rs = np.random.RandomState(31)
+    arrays = _dezero_lstm_file(tmp_path / "dz.npz", rs, 4, 3)
+    del arrays["rnn/x2o/W"]
+    np.savez(tmp_path / "bad.npz", **arrays)
+    model = _Seq(4)
+    model(np.ones((1, 3), np.float32))
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"_Seq.load_weights: the LSTM at 'rnn' .*lacks "
+                                         r"\['rnn.x2o.W'\]"):
+        model.load_weights(str(tmp_path / "bad.npz"))
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing changed

@@ -73,3 +73,13 @@ def test_vgg16_structure_and_resnets():
     with pytest.raises(ValueError, match="pretrained=True is not supported"):
         models.ResNet50(pretrained=True)
     assert models.ResNet101().n_layers == 101 and models.ResNet152().n_layers == 152
+
+
+def test_squeezenet_is_dezeros_empty_placeholder():
+    model = models.SqueezeNet()
+    assert isinstance(model, models.Model)
+    assert list(model.params()) == []  # DeZero 0.0.13's has no layers
+    with pytest.raises(NotImplementedError, match="SqueezeNet: .*empty placeholder"):
+        model(np.zeros((1, 3, 224, 224), np.float32))
+    with pytest.raises(NotImplementedError, match="SqueezeNet: pretrained=True"):
+        models.SqueezeNet(pretrained=True)

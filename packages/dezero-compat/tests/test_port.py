@@ -135,3 +135,14 @@ def test_modules_imported_from_the_top_level():
         "from dezero.compat import layers",
     ]
     assert "opt = optimizers.SGD(0.1)" in r.source
+
+
+def test_function_classes_go_to_compat():
+    src = ("import dezero.functions as F\nfrom dezero.core import Add\n"
+           "y = Add()(F.Sigmoid()(x), x)\n")
+    r = port_source(src)
+    assert r.source.splitlines()[:2] == ["import dezero.compat.functions as F",
+                                         "from dezero.compat.core import Add"]
+    whys = [n[2] for n in r.notes]
+    assert whys == ["F.Sigmoid: DeZero's Function class (DeZero's constructor arguments)",
+                    "DeZero's Function class (DeZero's constructor arguments)"]

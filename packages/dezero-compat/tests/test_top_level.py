@@ -15,7 +15,7 @@ TOP = ["Variable", "Parameter", "Function", "using_config", "no_grad", "test_mod
 NAMES = {
     "layers": ["Layer", "Linear", "Conv2d", "Deconv2d", "RNN", "LSTM", "EmbedID", "BatchNorm"],
     "models": ["Model", "Sequential", "MLP", "VGG16", "ResNet", "ResNet50", "ResNet101",
-               "ResNet152"],
+               "ResNet152", "SqueezeNet"],
     "optimizers": ["Optimizer", "SGD", "MomentumSGD", "AdaGrad", "AdaDelta", "Adam",
                    "WeightDecay", "ClipGrad", "FreezeParam"],
     "datasets": ["Dataset", "get_spiral", "Spiral", "MNIST", "CIFAR10", "ImageNet", "SinCurve",
@@ -30,7 +30,7 @@ NAMES = {
     "cuda": ["gpu_enable", "get_array_module", "as_numpy", "as_cupy", "cupy"],
     "core": ["Variable", "Parameter", "Function", "Config", "using_config", "no_grad",
              "test_mode", "as_variable", "as_array", "setup_variable", "add", "sub", "rsub",
-             "mul", "div", "rdiv", "neg", "pow"],
+             "mul", "div", "rdiv", "neg", "pow", "Add", "Sub", "Mul", "Div", "Neg", "Pow"],
     "core_simple": ["Variable", "Function", "Config", "using_config", "no_grad",
                     "as_variable", "as_array", "setup_variable", "add", "mul", "neg", "sub",
                     "rsub", "div", "rdiv", "pow"],

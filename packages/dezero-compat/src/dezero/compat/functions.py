@@ -13,11 +13,33 @@ from typing import Any
 import numpy as np
 
 from dezero import core as _core
-from dezero.compat.core import _compat, add, as_variable, div, mul, neg, pow, rsub, sub
+from dezero.compat.core import (
+    Function,
+    _adopt,
+    _compat,
+    _expose,
+    add,
+    as_variable,
+    div,
+    mul,
+    neg,
+    pow,
+    rsub,
+    sub,
+)
 from dezero.core import Config, get_array_module
 from dezero.core import backend as _backend
 from dezero.core import random as _random
+from dezero.core.ops import elementwise as _elementwise
+from dezero.core.ops import linalg as _linalg
+from dezero.core.ops import reduction as _reduction
+from dezero.core.ops import shape as _shape
 from dezero.nn import functions as _F
+from dezero.nn.functions import activation as _activation
+from dezero.nn.functions import array as _array
+from dezero.nn.functions import connection as _connection
+from dezero.nn.functions import loss as _loss
+from dezero.nn.functions import normalization as _normalization
 
 __all__ = [
     "sin", "cos", "tanh", "exp", "log", "reshape", "expand_dims", "flatten", "sum", "sum_to",
@@ -30,6 +52,10 @@ __all__ = [
     "conv2d", "deconv2d", "conv2d_simple", "im2col", "col2im", "pooling_simple", "pooling",
     "average_pooling",
     "add", "sub", "rsub", "mul", "div", "neg", "pow",
+    "Sin", "Cos", "Tanh", "Exp", "Log", "Reshape", "Sum", "SumTo", "BroadcastTo", "MatMul",
+    "Linear", "Transpose", "GetItem", "GetItemGrad", "Sigmoid", "ReLU", "Softmax",
+    "LogSoftmax", "LeakyReLU", "MeanSquaredError", "SoftmaxCrossEntropy", "BatchNorm", "Max",
+    "Min", "Clip",
 ]
 
 # ---------------------------------------------------------------- the native functions
@@ -109,6 +135,130 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Any:
         mask = _random.uniform(x.shape, device=_backend.device_of(x.data)) > dropout_ratio
     scale = xp.array(1.0 - dropout_ratio).astype(x.dtype)
     return x * mask.astype(x.dtype) / scale
+
+
+# ---------------------------------------------------------------- DeZero's Function classes
+# The native class where its constructor takes DeZero's arguments; a thin subclass where
+# it does not (each says what it adapts). Results are this package's Variables.
+Sin = _expose(_elementwise.Sin, __name__)
+Cos = _expose(_elementwise.Cos, __name__)
+Tanh = _expose(_elementwise.Tanh, __name__)
+Exp = _expose(_elementwise.Exp, __name__)
+Log = _expose(_elementwise.Log, __name__)
+Reshape = _expose(_shape.Reshape, __name__)
+SumTo = _expose(_shape.SumTo, __name__)
+BroadcastTo = _expose(_shape.BroadcastTo, __name__)
+Transpose = _expose(_shape.Transpose, __name__)
+GetItem = _expose(_shape.GetItem, __name__)
+GetItemGrad = _expose(_shape.GetItemGrad, __name__)
+MatMul = _expose(_linalg.MatMul, __name__)
+Linear = _expose(_connection.Linear, __name__)
+Sigmoid = _expose(_activation.Sigmoid, __name__)
+ReLU = _expose(_activation.ReLU, __name__)
+LeakyReLU = _expose(_activation.LeakyReLU, __name__)
+Clip = _expose(_array.Clip, __name__)
+
+
+class _AxisArgs:
+    # DeZero's reductions take an int, a tuple or None, negative axes too; the native
+    # classes want a sorted tuple of non-negative axes, known once the input's shape is.
+    _axis_arg: Any
+    axis: Any
+
+    def forward(self, x: Any) -> Any:
+        self.axis = _reduction._normalize_axis(self._axis_arg, x.shape, type(self).__name__)
+        return super().forward(x)  # type: ignore[misc]
+
+
+class Sum(_AxisArgs, _reduction.Sum, Function):
+    """DeZero's ``Sum(axis, keepdims)(x)``; ``axis`` an int, a tuple or None."""
+
+    def __init__(self, axis: Any, keepdims: bool) -> None:
+        self._axis_arg, self.axis, self.keepdims = axis, None, keepdims
+
+
+class Max(_AxisArgs, _reduction.Max, Function):
+    """DeZero's ``Max(axis=None, keepdims=False)(x)``; the gradient goes to every maximum."""
+
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
+        self._axis_arg, self.axis, self.keepdims = axis, None, keepdims
+
+
+class Min(_AxisArgs, _reduction.Min, Function):
+    """DeZero's ``Min(axis=None, keepdims=False)(x)``; the gradient goes to every minimum."""
+
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
+        self._axis_arg, self.axis, self.keepdims = axis, None, keepdims
+
+
+class Softmax(_activation.Softmax, Function):
+    """DeZero's ``Softmax(axis=1)(x)`` (the native class has no default axis)."""
+
+    def __init__(self, axis: int = 1) -> None:
+        super().__init__(axis)
+
+
+class LogSoftmax(_activation.LogSoftmax, Function):
+    """DeZero's ``LogSoftmax(axis=1)(x)`` (the native class has no default axis)."""
+
+    def __init__(self, axis: int = 1) -> None:
+        super().__init__(axis)
+
+
+class MeanSquaredError(_loss.MeanSquaredError, Function):
+    """DeZero's ``MeanSquaredError()(x0, x1)``: ``sum((x0 - x1) ** 2) / len(x0 - x1)``."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def forward(self, x0: Any, x1: Any) -> Any:
+        shape = np.broadcast_shapes(x0.shape, x1.shape)
+        if not shape:
+            raise ValueError(f"MeanSquaredError: len() of a 0-d difference (shapes "
+                             f"{x0.shape} and {x1.shape}); DeZero divides by len(x0 - x1)")
+        self.divisor = shape[0]
+        return super().forward(x0, x1)
+
+
+class SoftmaxCrossEntropy(_loss.SoftmaxCrossEntropy, Function):
+    """DeZero's ``SoftmaxCrossEntropy()(x, t)``: the labels ``t`` are the second input (the
+    native class takes them in its constructor); ``t`` gets no gradient, as in DeZero."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def __call__(self, *inputs: Any) -> Any:
+        if len(inputs) == 2:
+            x, t = inputs
+            self.t = t.data if isinstance(t, _core.Variable) else t
+            inputs = (x,)
+        elif self.t is None:
+            raise TypeError("SoftmaxCrossEntropy: call it with (x, t), as DeZero does")
+        return super().__call__(*inputs)
+
+
+class BatchNorm(_normalization.BatchNorm, Function):
+    """DeZero's ``BatchNorm(mean, var, decay, eps)(x, gamma, beta)``: normalises over every
+    axis but axis 1 and, in training, updates the arrays ``mean`` and ``var`` in place
+    (the variance unbiased, as DeZero). In ``test_mode()`` the call is the native fixed
+    normalisation with ``mean`` and ``var`` (DeZero's class did both in one node).
+    """
+
+    def __init__(self, mean: Any, var: Any, decay: float, eps: float) -> None:
+        super().__init__((), (), eps, decay, mean, var)
+
+    def __call__(self, x: Any, gamma: Any, beta: Any) -> Any:
+        ndim = len(x.shape)
+        if ndim < 2:
+            raise ValueError(f"BatchNorm: x must be at least 2-d (N, C, ...), got {x.shape}")
+        self.gshape = (1, x.shape[1]) + (1,) * (ndim - 2)
+        if not Config.train:
+            fixed = _normalization.FixedNormalization(
+                self.running_mean, self.running_var, self.gshape, self.eps
+            )
+            return _adopt(fixed(x, gamma, beta))
+        self.axes = (0,) + tuple(range(2, ndim))
+        return super().__call__(x, gamma, beta)
 
 
 # ---------------------------------------------------------------- the book's *_simple versions

@@ -51,14 +51,18 @@ class Layer(_NativeLayer):
             params_dict[parent_key + "/" + key if parent_key else key] = p
 
     def save_weights(self, path: str | os.PathLike[str]) -> None:
-        """Write the parameters as DeZero does (``.npz``, keys ``l0/W``), atomically."""
-        arrays = {k.replace(".", "/"): v for k, v in self.state_dict().items()}
+        """Write the parameters as DeZero does (``.npz``, keys ``l0/W``; an LSTM as DeZero's
+        eight gate layers ``x2f/W`` ...), atomically."""
+        state = _split_lstm_gates(self, self.state_dict())
+        arrays = {k.replace(".", "/"): v for k, v in state.items()}
         _weights.save_npz(_npz_path(path), arrays)
 
     def load_weights(self, path: str | os.PathLike[str]) -> None:
-        """Read a DeZero weight file (keys ``l0/W``); names and shapes must match."""
+        """Read a DeZero weight file (keys ``l0/W``); names and shapes must match. An
+        LSTM's eight gate layers (``x2f/W`` ... ``h2u/W``) fill its fused weights."""
         arrays = _weights.load_npz(_npz_path(path))
-        self.load_state_dict(_weights.from_dezero_names(arrays), strict=True)
+        state = _fuse_lstm_gates(self, _weights.from_dezero_names(arrays))
+        self.load_state_dict(state, strict=True)
 
 
 def _npz_path(path: str | os.PathLike[str]) -> str:
@@ -115,7 +119,8 @@ class LSTM(_L.LSTM, Layer):
     """DeZero's LSTM over the native fused one: ``x2h.W`` / ``h2h.W`` hold DeZero's four
     gate weights (forget, input, output, update) side by side, drawn in DeZero's order.
 
-    DeZero's weight files name eight layers (``x2f/W`` ...); this one has two.
+    Weight files are DeZero's: ``save_weights`` writes the eight gate layers (``x2f/W``,
+    ``x2f/b``, ... ``h2u/W``) and ``load_weights`` joins them into ``x2h`` / ``h2h``.
     """
 
     def __init__(self, hidden_size: int, in_size: int | None = None) -> None:
@@ -125,6 +130,58 @@ class LSTM(_L.LSTM, Layer):
         self.h2h = _L.Linear(4 * H, in_size=H, nobias=True, initializer=GlobalRandn(blocks=4))
         self.h = None
         self.c = None
+
+
+# DeZero's LSTM keeps one Linear per gate and source: x2f, x2i, x2o, x2u (with biases) and
+# h2f, h2i, h2o, h2u (without). The fused x2h / h2h hold the same matrices side by side
+# along the output axis, in that gate order, so a file converts exactly both ways.
+_GATES = ("f", "i", "o", "u")
+_FUSED = (("x2h.W", "x", "W", 1), ("x2h.b", "x", "b", 0), ("h2h.W", "h", "W", 1))
+
+
+def _lstm_prefixes(layer: Any) -> list[str]:
+    return [(n + "." if n else "") for n, sub in layer.named_layers() if isinstance(sub, LSTM)]
+
+
+def _fuse_lstm_gates(layer: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with each LSTM's DeZero gate entries (``x2f.W`` ...) joined into the
+    fused ones (``x2h.W`` ...); a state already in the fused form passes unchanged."""
+    out = dict(state)
+    for pre in _lstm_prefixes(layer):
+        for fused, src, pname, axis in _FUSED:
+            keys = [f"{pre}{src}2{g}.{pname}" for g in _GATES]
+            present = [k for k in keys if k in out]
+            if not present:
+                continue
+            missing = [k for k in keys if k not in out]
+            if missing or pre + fused in out:
+                why = (f"lacks {missing}" if missing else f"also holds the fused {pre + fused!r}")
+                raise ValueError(
+                    f"{type(layer).__name__}.load_weights: the LSTM at {pre[:-1] or 'the top'!r}"
+                    f" has DeZero's gate entries {present} but {why}; a DeZero LSTM file holds "
+                    f"all four of {keys}"
+                )
+            shapes = [tuple(np.shape(out[k])) for k in keys]
+            if len(set(shapes)) != 1:
+                raise ValueError(
+                    f"{type(layer).__name__}.load_weights: the LSTM gate entries {keys} must "
+                    f"have one shape, got {shapes}"
+                )
+            out[pre + fused] = np.concatenate([np.asarray(out.pop(k)) for k in keys], axis=axis)
+    return out
+
+
+def _split_lstm_gates(layer: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` with each LSTM's fused entries cut into DeZero's gate entries."""
+    out = dict(state)
+    for pre in _lstm_prefixes(layer):
+        for fused, src, pname, axis in _FUSED:
+            if pre + fused not in out:
+                continue  # a lazily-sized x2h not built yet
+            parts = np.split(np.asarray(out.pop(pre + fused)), 4, axis=axis)
+            for g, part in zip(_GATES, parts, strict=True):
+                out[f"{pre}{src}2{g}.{pname}"] = part
+    return out
 
 
 class EmbedID(_L.EmbedID, Layer):

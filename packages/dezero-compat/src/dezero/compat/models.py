@@ -1,4 +1,5 @@
-"""DeZero's ``dezero.models``: Model, Sequential (with ``.layers``), MLP, VGG16, ResNet.
+"""DeZero's ``dezero.models``: Model, Sequential (with ``.layers``), MLP, VGG16, ResNet,
+and SqueezeNet as DeZero 0.0.13 has it: an empty placeholder.
 
 ``VGG16(pretrained=True)`` reads DeZero's ``vgg16.npz`` from a local file: it looks in
 ``~/.dezero/vgg16.npz`` (where DeZero's download put it), then tries DeZero's download
@@ -24,6 +25,7 @@ from dezero.nn.layers.layer import Layer as _NativeLayer
 
 __all__ = [
     "Model", "Sequential", "MLP", "VGG16", "ResNet", "ResNet50", "ResNet101", "ResNet152",
+    "SqueezeNet",
 ]
 
 
@@ -155,3 +157,25 @@ class ResNet101(ResNet):
 class ResNet152(ResNet):
     def __init__(self, pretrained: bool = False) -> None:
         super().__init__(152, pretrained)
+
+
+class SqueezeNet(Model):
+    """DeZero 0.0.13's SqueezeNet, which is an unfinished placeholder: no layers, no
+    parameters, no weights. It is here so that DeZero code naming it imports; calling it
+    raises :class:`NotImplementedError` (DeZero's returned nothing and then failed with a
+    ``TypeError``), and so does ``pretrained=True`` (DeZero's ignored it).
+    """
+
+    def __init__(self, pretrained: bool = False) -> None:
+        if pretrained:
+            raise NotImplementedError(
+                "SqueezeNet: pretrained=True: DeZero 0.0.13's SqueezeNet is an empty "
+                "placeholder and has no weight file; use VGG16 or ResNet"
+            )
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        raise NotImplementedError(
+            "SqueezeNet: DeZero 0.0.13's SqueezeNet is an empty placeholder (no layers); "
+            "it cannot be called. Use VGG16, ResNet50/101/152 or build the model from layers"
+        )

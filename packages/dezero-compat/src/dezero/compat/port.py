@@ -70,7 +70,8 @@ _TABLE: dict[str, tuple[str, dict[str, str | None]]] = {
         n: None for n in ("conv2d", "deconv2d", "im2col", "col2im", "average_pooling")
     } | {"pooling": "DeZero's max pooling pads with zeros"}),
     "layers": ("dezero.nn.layers", {
-        "Linear": None, "Conv2d": None, "Deconv2d": None, "RNN": None, "LSTM": None,
+        "Linear": None, "Conv2d": None, "Deconv2d": None, "RNN": None,
+        "LSTM": "DeZero's LSTM weight files hold eight gate layers (x2f/W ... h2u/W)",
         "Layer": "DeZero's weight files name parameters l0/W",
         "EmbedID": "DeZero's EmbedID weights are float64",
         "BatchNorm": "DeZero's running statistics are Parameters (avg_mean.data)",
@@ -148,6 +149,8 @@ def _why_compat(module: str, name: str, seeded: bool) -> str | None:
     if name not in entry[1]:
         if not module and name in _TABLE:
             return f"the module {name} in DeZero's layout"
+        if module in ("core", "functions", "functions_conv") and name[:1].isupper():
+            return "DeZero's Function class (DeZero's constructor arguments)"
         return f"{name} exists only in dezero.compat"
     if seeded and (module, name) in _RANDOM_USERS:
         return _RANDOM
