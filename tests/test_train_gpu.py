@@ -16,16 +16,16 @@ from dezero.train import Checkpoint, Trainer
 from dezero.train.checkpoint import read_checkpoint
 
 
-def _run(gpu, out, epochs=2, resume=None):
+def _run(gpu, out, epochs=2, resume=None, model_cls=MLP, callbacks=None):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 20)).astype(np.float32)
     t = (x[:, :3].sum(axis=1) > 0).astype(np.int64)
-    model = MLP((32, 2))
+    model = model_cls((32, 2))
     tr = Trainer(model, F.softmax_cross_entropy, MomentumSGD(lr=0.1).setup(model),
                  DataLoader(ArrayDataset(x[:160], t[:160]), 20, seed=1),
                  DataLoader(ArrayDataset(x[160:], t[160:]), 20, shuffle=False),
                  gpu=gpu, out=out, seed=0, progress=False,
-                 callbacks=[Checkpoint(every_n_iters=5)])
+                 callbacks=[Checkpoint(every_n_iters=5)] if callbacks is None else callbacks)
     tr.fit(epochs, resume=resume)
     return tr
 
@@ -66,26 +66,13 @@ class _StopAfter(Checkpoint):
             trainer.stop("interrupted for the test")
 
 
-def _dropout_run(out, epochs, callbacks, resume=None):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(200, 20)).astype(np.float32)
-    t = (x[:, :3].sum(axis=1) > 0).astype(np.int64)
-    model = _DropoutMLP((32, 2))
-    tr = Trainer(model, F.softmax_cross_entropy, MomentumSGD(lr=0.1).setup(model),
-                 DataLoader(ArrayDataset(x[:160], t[:160]), 20, seed=1),
-                 DataLoader(ArrayDataset(x[160:], t[160:]), 20, shuffle=False),
-                 gpu=True, out=out, seed=0, progress=False, callbacks=callbacks)
-    tr.fit(epochs, resume=resume)
-    return tr
-
-
 @pytest.mark.gpu
 def test_resume_with_gpu_dropout_is_bit_exact(tmp_path):
     # GPU dropout masks come from the framework's generator on the device; a checkpoint
     # saves its state, so a run stopped mid-epoch and resumed draws the same masks.
-    full = _dropout_run(tmp_path / "full", 3, [])
-    _dropout_run(tmp_path / "cut", 3, [_StopAfter(13)])
-    resumed = _dropout_run(tmp_path / "cut", 3, [], resume=True)
+    full = _run(True, tmp_path / "full", 3, model_cls=_DropoutMLP, callbacks=[])
+    _run(True, tmp_path / "cut", 3, model_cls=_DropoutMLP, callbacks=[_StopAfter(13)])
+    resumed = _run(True, tmp_path / "cut", 3, resume=True, model_cls=_DropoutMLP, callbacks=[])
     for name, p in full.model.named_params():
         q = dict(resumed.model.named_params())[name]
         assert np.array_equal(backend.to_cpu(p.data), backend.to_cpu(q.data)), name
