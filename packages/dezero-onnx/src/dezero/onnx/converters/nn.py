@@ -131,39 +131,47 @@ def _check_2d(f: Any) -> None:
         raise ConversionError(f"{type(f).__name__}: only 4-d (N, C, H, W) inputs are supported")
 
 
+def _window_attrs(f: Any, kernel: Any) -> dict[str, list[int]]:
+    """ONNX's ``kernel_shape``, ``strides`` and ``pads`` of the 2-d sliding-window op ``f``.
+
+    Shared by convolution, deconvolution and pooling. dezero pads both ends of an axis
+    alike, ONNX lists the starts then the ends: ``[top, left, bottom, right]``.
+    """
+    _check_2d(f)
+    ph, pw = _pair(_attr(f, "pad", "pd"))
+    return {"kernel_shape": _pair(kernel), "strides": _pair(_attr(f, "stride", "st")),
+            "pads": [ph, pw, ph, pw]}
+
+
+def _conv_attrs(f: Any, x: str, W: str, b: str | None) -> tuple[list[str], dict[str, list[int]]]:
+    """The inputs (the bias only when there is one) and window attributes of Conv and
+    ConvTranspose; the kernel's size is read off ``W``'s shape (out, in, kh, kw)."""
+    return [x, W] + ([b] if b is not None else []), _window_attrs(f, f.inputs[1].shape[2:])
+
+
 @_on(conv, "Conv2d")
 def _conv2d(ctx: _Ctx, f: Any, x: str, W: str, b: str | None = None) -> str:
-    _check_2d(f)
-    kh, kw = f.inputs[1].shape[2:]
-    ph, pw = _pair(_attr(f, "pad", "pd"))
-    return ctx.node("Conv", [x, W] + ([b] if b else []), kernel_shape=[int(kh), int(kw)],
-                    strides=_pair(_attr(f, "stride", "st")), pads=[ph, pw, ph, pw])
+    inputs, attrs = _conv_attrs(f, x, W, b)
+    return ctx.node("Conv", inputs, **attrs)
 
 
 @_on(conv, "Deconv2d")
 def _deconv2d(ctx: _Ctx, f: Any, x: str, W: str, b: str | None = None) -> str:
-    _check_2d(f)
-    kh, kw = (int(k) for k in f.inputs[1].shape[2:])
-    sy, sx = _pair(_attr(f, "stride", "st"))
-    ph, pw = _pair(_attr(f, "pad", "pd"))
+    inputs, attrs = _conv_attrs(f, x, W, b)
+    (kh, kw), (sy, sx), (ph, pw) = attrs["kernel_shape"], attrs["strides"], attrs["pads"][:2]
     h, w = f.inputs[0].shape[2:]
     y = f.outputs[0]()
     oh, ow = (int(s) for s in y.shape[2:]) if y is not None else _pair(_attr(f, "outsize"))
     # ONNX: out = s * (in - 1) + output_padding + k - 2 p, so the extra rows are padding.
     extra = [oh - conv.get_deconv_outsize(h, kh, sy, ph),
              ow - conv.get_deconv_outsize(w, kw, sx, pw)]
-    return ctx.node("ConvTranspose", [x, W] + ([b] if b else []), kernel_shape=[kh, kw],
-                    strides=[sy, sx], pads=[ph, pw, ph, pw],
-                    output_padding=extra if any(extra) else None)
+    return ctx.node("ConvTranspose", inputs, output_padding=extra if any(extra) else None,
+                    **attrs)
 
 
 # ---------------------------------------------------------------------------- pooling
-def _pool_attrs(f: Any) -> dict[str, Any]:
-    _check_2d(f)
-    k = _pair(_attr(f, "k", "kernel_size", "ksize"))
-    st = _pair(_attr(f, "st", "stride"))
-    ph, pw = _pair(_attr(f, "pd", "pad"))
-    return {"kernel_shape": k, "strides": st, "pads": [ph, pw, ph, pw]}
+def _pool_attrs(f: Any) -> dict[str, list[int]]:
+    return _window_attrs(f, _attr(f, "k", "kernel_size", "ksize"))
 
 
 @_on(pooling, "MaxPooling")
