@@ -142,7 +142,7 @@ class Pow(_ops.Pow, Function):
     """DeZero's ``Pow(c)(x)``: ``x ** c`` with the exponent given to the constructor (the
     native ``Pow`` takes it as a second input, a constant here).
 
-    Example:
+    Examples:
         >>> Pow(3)(Variable(np.array(2.0)))
         variable(8.0)
     """

@@ -199,6 +199,7 @@ def port_source(source: str, compat_only: bool = False) -> PortResult:
     Args:
         source: a Python script.
         compat_only: send every DeZero import to ``dezero.compat`` (no native imports).
+
     Returns:
         The new source and one note per rewritten import.
     """

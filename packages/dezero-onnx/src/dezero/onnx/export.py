@@ -187,8 +187,10 @@ def export(
             there are several).
         dynamic_batch: make axis 0 of the inputs and outputs symbolic (``batch``), so the
             file runs on any batch size; export with a batch size of at least 2.
+
     Returns:
         ``path`` as a :class:`pathlib.Path`.
+
     Raises:
         UnsupportedFunctionError: a Function has no converter; the message names it and
             where it occurred. No file is written.
