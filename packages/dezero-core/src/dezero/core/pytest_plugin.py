@@ -19,7 +19,7 @@ or on the command line with ``-p dezero.core.pytest_plugin``.
   of the operating system, not a Python package; skipped with the piece's install command
   where it is absent, a failure with ``DEZERO_REQUIRE_SYSTEM=1`` (CI sets it).
 
-The GPU is reached only through :mod:`dezero.core.backend`, so the plugin works in an
+The GPU is reached only through [`dezero.core.backend`][dezero.core.backend], so the plugin works in an
 environment that holds ``dezero-core`` alone.
 """
 

@@ -73,7 +73,7 @@ class ScatteredDataset(Dataset):
 
     ``ds[i]`` is ``base[indices[i]]``; a batch of indices is one fancy index into
     ``base`` when ``base`` is array-backed. ``padding`` flags the entries that repeat
-    samples only to even out the shard lengths. With ``shuffle``, :meth:`set_epoch`
+    samples only to even out the shard lengths. With ``shuffle``, [`set_epoch`][dezero.dist.ScatteredDataset.set_epoch]
     redraws the global order from ``seed + epoch`` (the same on every rank), as a
     Trainer does at the start of each epoch.
     """
@@ -128,7 +128,7 @@ def scatter_dataset(dataset: Any, comm: Any, shuffle: bool = False,
 
     Nothing is pickled or sent: each rank indexes its own copy (ChainerMN broadcasts
     the data from rank 0; an array-backed dataset is cheaper to load on every rank).
-    See :func:`scatter_index` for the shard rules and :class:`ScatteredDataset` for
+    See [`scatter_index`][dezero.dist.scatter_index] for the shard rules and [`ScatteredDataset`][dezero.dist.ScatteredDataset] for
     per-epoch reshuffling.
 
     Examples:

@@ -173,7 +173,7 @@ def export(
     normalisation with its running averages) with backprop enabled, which records its
     graph; no gradient is computed and the model is left as it was. Each Function of the
     graph becomes ONNX nodes through its registered converter
-    (:func:`dezero.onnx.register`); Parameters become initializers named by their dotted
+    ([`dezero.onnx.register`][dezero.onnx.register]); Parameters become initializers named by their dotted
     names (``l0.W``). The result is checked with ``onnx.checker`` and written atomically.
 
     Args:
@@ -188,7 +188,7 @@ def export(
         dynamic_batch: make axis 0 of the inputs and outputs symbolic (``batch``), so the
             file runs on any batch size; export with a batch size of at least 2.
     Returns:
-        ``path`` as a :class:`pathlib.Path`.
+        ``path`` as a `pathlib.Path`.
     Raises:
         UnsupportedFunctionError: a Function has no converter; the message names it and
             where it occurred. No file is written.

@@ -28,7 +28,7 @@ def register(function_class: type[Function], converter: Converter | None = None)
     """Register ``converter`` for ``function_class``; usable as a decorator.
 
     A converter is called as ``converter(ctx, f, *inputs)``: ``ctx`` is the
-    :class:`~dezero.onnx.context.ConversionContext`, ``f`` the Function object (its
+    [`ConversionContext`][dezero.onnx.ConversionContext], ``f`` the Function object (its
     attributes, ``f.inputs`` and ``f.outputs`` as recorded by the forward pass) and
     ``inputs`` the ONNX value names of its inputs. It adds nodes with ``ctx.node(...)``
     and returns the name of the value holding the output (a list for several outputs).

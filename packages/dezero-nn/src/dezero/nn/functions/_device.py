@@ -15,7 +15,7 @@ _SCALARS = (bool, int, float, complex, np.generic)
 
 
 def check_same_device(fname: str, ref_name: str, ref: Any, **others: Any) -> None:
-    """Raise :class:`DeviceMismatchError` unless every array in ``others`` lives on ``ref``'s
+    """Raise [`DeviceMismatchError`][dezero.core.backend.DeviceMismatchError] unless every array in ``others`` lives on ``ref``'s
     device.
 
     Labels, conditions and running statistics are not Function inputs, so the engine's own
