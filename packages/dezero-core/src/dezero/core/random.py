@@ -32,11 +32,11 @@ _generator = np.random.Generator(np.random.PCG64())
 def seed(n: int | None) -> None:
     """Re-seed the framework's generator (``None`` draws fresh entropy).
 
-    Draws on every device come from this generator (see [`uniform`][dezero.core.random.uniform]), so one
-    ``seed(n)`` makes a run reproducible on every device. Each registered backend's own
-    global generator (``cupy.random``'s, with dezero-cuda) is seeded too, for users' code
-    that draws from it directly; a backend registered later is seeded when it registers,
-    and CuPy's only once CUDA has started (seeding never starts it).
+    Draws on every device come from this generator (see [`uniform`][dezero.core.random.uniform]), so
+    one ``seed(n)`` makes a run reproducible on every device. Each registered backend's own global
+    generator (``cupy.random``'s, with dezero-cuda) is seeded too, for users' code that draws from
+    it directly; a backend registered later is seeded when it registers, and CuPy's only once CUDA
+    has started (seeding never starts it).
     """
     if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0):
         raise ValueError(f"seed: n must be a non-negative int or None, got {n!r}")
@@ -47,7 +47,8 @@ def seed(n: int | None) -> None:
 
 
 def get_generator() -> np.random.Generator:
-    """The framework's generator (replaced by [`seed`][dezero.core.random.seed]: do not cache it)."""
+    """The framework's generator (replaced by [`seed`][dezero.core.random.seed]: do not
+    cache it)."""
     return _generator
 
 
@@ -79,12 +80,14 @@ def uniform(shape: int | tuple[int, ...], dtype: Any = np.float64, device: Any =
     Args:
         shape: the shape of the result.
         dtype: a floating-point dtype.
-        device: where the result lives: any name [`dezero.core.backend.get_device`][dezero.core.backend.get_device]
-            takes (``"cpu"``, ``"cuda:1"``, a Device from ``device_of(x)``); None is the CPU.
+        device: where the result lives: any name
+            [`dezero.core.backend.get_device`][dezero.core.backend.get_device] takes
+            (``"cpu"``, ``"cuda:1"``, a Device from ``device_of(x)``); None is the CPU.
 
     Draws on a GPU are made there (nothing is copied from the host) and, like host draws,
-    depend only on the state of [`get_generator`][dezero.core.random.get_generator]: ``seed(n)`` or ``set_state`` before
-    a run gives the same draws again. They differ from the host's draws for the same state.
+    depend only on the state of [`get_generator`][dezero.core.random.get_generator]: ``seed(n)`` or
+    ``set_state`` before a run gives the same draws again. They differ from the host's draws for the
+    same state.
     """
     if device is None:
         dev = _backend.CPU

@@ -8,7 +8,8 @@ __all__ = ["create_multi_node_optimizer", "MultiNodeOptimizer"]
 
 
 class MultiNodeOptimizer:
-    """Wraps an optimizer for data-parallel training; see [`create_multi_node_optimizer`][dezero.dist.create_multi_node_optimizer].
+    """Wraps an optimizer for data-parallel training; see
+    [`create_multi_node_optimizer`][dezero.dist.create_multi_node_optimizer].
 
     Attributes other than its own (``lr``, ``hooks``, ``state``, ``t``...) are those of
     the wrapped optimizer, read and written through.

@@ -2,8 +2,8 @@
 
 The format follows the file's suffix: ``.safetensors`` is safetensors (the optional
 ``safetensors`` package, ``pip install "dezero-nn[safetensors]"``), anything else is NumPy's
-``.npz``. Every write goes through [`dezero.core.files`][dezero.core.files], so a crash leaves the old file
-or the new one, never half of one. Every read checks the file first and raises
+``.npz``. Every write goes through [`dezero.core.files`][dezero.core.files], so a crash leaves the
+old file or the new one, never half of one. Every read checks the file first and raises
 `WeightFileError`, naming the file and the problem, when it is not a weight file.
 """
 

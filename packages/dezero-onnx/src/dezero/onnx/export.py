@@ -173,8 +173,8 @@ def export(
     normalisation with its running averages) with backprop enabled, which records its
     graph; no gradient is computed and the model is left as it was. Each Function of the
     graph becomes ONNX nodes through its registered converter
-    ([`dezero.onnx.register`][dezero.onnx.register]); Parameters become initializers named by their dotted
-    names (``l0.W``). The result is checked with ``onnx.checker`` and written atomically.
+    ([`dezero.onnx.register`][dezero.onnx.register]); Parameters become initializers named by their
+    dotted names (``l0.W``). The result is checked with ``onnx.checker`` and written atomically.
 
     Args:
         model: a Layer or Model (or any callable of Variables).

@@ -35,11 +35,12 @@ def register(function_class: type[Function], converter: Converter | None = None)
     Registering a class again replaces its converter. Only the exact class matches: a
     subclass needs its own converter, since it may compute something else.
 
-    Example::
-
+    Examples:
+        ```python
         @dezero.onnx.register(Square)
         def _square(ctx, f, x):
             return ctx.node("Mul", [x, x])
+        ```
     """
     _check_class(function_class)
     if converter is None:

@@ -35,9 +35,10 @@ class Callback:
     (order 100) saves the state the others left.
 
     A callback with state that must survive a resume returns it from
-    [`state_dict`][dezero.train.Callback.state_dict] (JSON-able values, or NumPy arrays, possibly in nested dicts),
-    validates a saved one in [`check_state_dict`][dezero.train.Callback.check_state_dict] (raise, change nothing) and takes it
-    back in [`load_state_dict`][dezero.train.Callback.load_state_dict], which then cannot fail.
+    [`state_dict`][dezero.train.Callback.state_dict] (JSON-able values, or NumPy arrays, possibly in
+    nested dicts), validates a saved one in
+    [`check_state_dict`][dezero.train.Callback.check_state_dict] (raise, change nothing) and takes
+    it back in [`load_state_dict`][dezero.train.Callback.load_state_dict], which then cannot fail.
     """
 
     order: int = 0
@@ -68,13 +69,15 @@ class Callback:
         """After ``epoch`` is recorded; ``logs`` is its history record."""
 
     def state_dict(self) -> dict[str, Any]:
+        """This callback's state for a checkpoint; the base class has none (``{}``)."""
         return {}
 
     def check_state_dict(self, state: Mapping[str, Any]) -> None:
         """Raise ``ValueError``/``TypeError`` if ``state`` cannot be loaded; change nothing."""
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what [`state_dict`][dezero.train.Callback.state_dict] returned (after [`check_state_dict`][dezero.train.Callback.check_state_dict])."""
+        """Restore what [`state_dict`][dezero.train.Callback.state_dict] returned (after
+        [`check_state_dict`][dezero.train.Callback.check_state_dict])."""
 
 
 def _is_int(v: Any) -> bool:

@@ -67,7 +67,8 @@ class History:
 
     # ---- export --------------------------------------------------------------------
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write one row per epoch (header = [`columns`][dezero.train.History.columns]) atomically; return the path."""
+        """Write one row per epoch (header = [`columns`][dezero.train.History.columns]) atomically;
+        return the path."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         cols = self.columns

@@ -449,7 +449,8 @@ class Trainer:
         Keys: ``loop`` (epoch, iteration, the partial epoch's sums), ``model``,
         ``optimizer``, ``loaders``, ``transforms`` (random transforms of the loaders'
         datasets), ``random`` (the framework's generators), ``callbacks``, ``history``
-        and ``settings``. [`load_state_dict`][dezero.train.Trainer.load_state_dict] takes it back exactly.
+        and ``settings``. [`load_state_dict`][dezero.train.Trainer.load_state_dict] takes it back
+        exactly.
         """
         loaders = {
             name: loader.state_dict() if callable(getattr(loader, "state_dict", None)) else None
@@ -485,7 +486,8 @@ class Trainer:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a [`state_dict`][dezero.train.Trainer.state_dict]. Every component is checked before any is changed.
+        """Restore a [`state_dict`][dezero.train.Trainer.state_dict]. Every component is checked
+        before any is changed.
 
         Raises [`StateError`][dezero.train.StateError] naming the component and the
         problem (another model, a missing optimizer entry, a malformed generator state, a

@@ -243,7 +243,8 @@ class Deconv2d(Function):
 def deconv2d(
     x: Any, W: Any, b: Any = None, stride: Any = 1, pad: Any = 0, outsize: Any = None
 ) -> Variable:
-    """2-d transposed convolution (the gradient of [`conv2d`][dezero.nn.functions.conv2d] with respect to its input).
+    """2-d transposed convolution (the gradient of [`conv2d`][dezero.nn.functions.conv2d] with
+    respect to its input).
 
     Args:
         x: input of shape ``(N, C, H, W)``.
@@ -369,7 +370,8 @@ def col2im(
     col: Any, img_shape: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0,
     to_matrix: bool = True,
 ) -> Variable:
-    """Sum patches back into an image: the adjoint of [`im2col`][dezero.nn.functions.im2col] (overlaps add up).
+    """Sum patches back into an image: the adjoint of [`im2col`][dezero.nn.functions.im2col]
+    (overlaps add up).
 
     Args:
         col: patches as [`im2col`][dezero.nn.functions.im2col] returns them (matrix or 6-d array).
