@@ -1,11 +1,13 @@
 """dezero.compat: DeZero 0.0.13's module layout and meanings over the native API.
 
-A script written for DeZero runs when its imports name ``dezero.compat``::
+A script written for DeZero runs when its imports name ``dezero.compat``:
 
-    import dezero.compat as dezero
-    import dezero.compat.functions as F
-    import dezero.compat.layers as L
-    from dezero.compat import Variable, Model, optimizers, DataLoader
+```python
+import dezero.compat as dezero
+import dezero.compat.functions as F
+import dezero.compat.layers as L
+from dezero.compat import Variable, Model, optimizers, DataLoader
+```
 
 Randomness of the objects this package creates (weights, dropout masks, shuffling)
 comes from NumPy's global generator with DeZero's calls, so ``np.random.seed(0)``

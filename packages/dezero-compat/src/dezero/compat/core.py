@@ -1,6 +1,6 @@
 """DeZero's ``dezero.core``: Variable, Parameter, Function, Config and the arithmetic functions.
 
-A thin layer over :mod:`dezero.core`. What differs from the native API, and why:
+A thin layer over `dezero.core`. What differs from the native API, and why:
 
 * ``Variable.backward()`` keeps DeZero's rule: it starts from the Variable's existing
   ``.grad`` when one is set (and from ones otherwise).

@@ -1,7 +1,7 @@
 """DeZero's ``dezero.core_simple``: the core of the book's steps 23-32.
 
 Its gradients are plain arrays, not Variables: ``x.grad`` prints ``8.0``, not
-``variable(8.0)``, and there is no ``create_graph``. Otherwise this is :mod:`.core`.
+``variable(8.0)``, and there is no ``create_graph``. Otherwise this is `dezero.compat.core`.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ class ResNet152(ResNet):
 class SqueezeNet(Model):
     """DeZero 0.0.13's SqueezeNet, which is an unfinished placeholder: no layers, no
     parameters, no weights. It is here so that DeZero code naming it imports; calling it
-    raises :class:`NotImplementedError` (DeZero's returned nothing and then failed with a
+    raises `NotImplementedError` (DeZero's returned nothing and then failed with a
     ``TypeError``), and so does ``pretrained=True`` (DeZero's ignored it).
     """
 

@@ -1,7 +1,7 @@
 """``dezero-port FILE...``: rewrite a script's DeZero imports for this project.
 
 Each ``import dezero...`` / ``from dezero... import ...`` becomes an import of the native
-API where the names the script uses mean the same there, and of :mod:`dezero.compat`
+API where the names the script uses mean the same there, and of [`dezero.compat`][dezero.compat]
 where they do not (each such case is reported with the reason). Only import statements
 change; the rest of the script is left as it is.
 

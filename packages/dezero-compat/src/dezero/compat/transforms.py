@@ -1,8 +1,9 @@
 """DeZero's ``dezero.transforms``: the native transforms under DeZero's names.
 
 ``Resize``, ``CenterCrop``, ``ToArray`` and ``ToPIL`` (PIL images; Pillow comes with
-``dezero-data[pillow]``) are the native ones from :mod:`dezero.data.transforms`.
-``Convert`` (a PIL mode change, ``"BGR"`` included) is DeZero's.
+``dezero-data[pillow]``) are the native ones from
+[`dezero.data.transforms`][dezero.data.transforms]. ``Convert`` (a PIL mode change, ``"BGR"``
+included) is DeZero's.
 """
 
 from __future__ import annotations

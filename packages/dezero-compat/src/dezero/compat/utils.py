@@ -1,6 +1,7 @@
 """DeZero's ``dezero.utils``: graph drawing, array helpers, gradient checking, downloads.
 
-Differences from the native :mod:`dezero.core.testing`, kept because they are DeZero's:
+Differences from the native [`dezero.core.testing`][dezero.core.testing], kept because they are
+DeZero's:
 
 * ``gradient_check`` converts ``x`` to float64 whatever its dtype, prints the two
   gradients when they disagree, and returns False (the native one raises);

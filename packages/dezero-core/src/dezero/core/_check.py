@@ -1,7 +1,8 @@
 """Checking a differentiable function: forward against a reference, gradients against
 central differences (first and second order), dtype, on any device.
 
-Re-exported by :mod:`dezero.core.testing`; see :func:`check_function`.
+Re-exported by [`dezero.core.testing`][dezero.core.testing]; see
+[`check_function`][dezero.core.testing.check_function].
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def check_backward(
     rtol: float = 1e-4,
     atol: float = 1e-5,
 ) -> None:
-    """:func:`~dezero.core.testing.gradient_check` of ``f`` for each input in ``argnums``.
+    """[`gradient_check`][dezero.core.testing.gradient_check] of ``f`` for each input in
+    ``argnums``.
 
     The other inputs are passed as constant arrays. Inputs must be float64.
     """
@@ -170,10 +172,12 @@ def check_function(
     fixture), with ``inputs`` given as host arrays (cast to float64 for the checks):
 
     1. forward: ``f(*inputs)`` against ``reference(*inputs)`` (skipped when None);
-    2. backward: each gradient against central differences (:func:`check_backward`);
+    2. backward: each gradient against central differences
+       ([`check_backward`][dezero.core.testing.check_backward]);
     3. double backward: every second derivative, through ``create_graph=True``
-       (:func:`check_double_backward`), unless ``double_backward=False`` (a function
-       whose gradient is not itself differentiable, or is zero almost everywhere);
+       ([`check_double_backward`][dezero.core.testing.check_double_backward]), unless
+       ``double_backward=False`` (a function whose gradient is not itself differentiable, or is zero
+       almost everywhere);
     4. dtype: float32 inputs give a float32 output and float32 gradients, if ``dtype``.
 
     ``argnums`` picks the inputs that are differentiated (default: all); the others are

@@ -3,13 +3,17 @@
 NumPy is built in. GPU back-ends (CuPy, from the ``dezero-cuda`` package) register
 themselves here, either when their package is imported or through the
 ``dezero.backends`` entry-point group, so no other dezero package needs to import
-them. Everything device-specific goes through :func:`get_array_module`,
-:func:`to_device` and the few :class:`Backend` methods below.
+them. Everything device-specific goes through
+[`get_array_module`][dezero.core.backend.get_array_module],
+[`to_device`][dezero.core.backend.to_device] and the few [`Backend`][dezero.core.backend.Backend]
+methods below.
 
 Devices are named one way everywhere (arrays, layers, optimizers, loaders, the Trainer):
 ``"cpu"``, ``"cuda"`` (the GPU backend's current device), ``"cuda:N"``, an int ``N``, or a
-:class:`Device` that :func:`get_device` or :func:`device_of` returned. :func:`get_device`
-checks a name once; moving arrays to the resulting :class:`Device` checks nothing more.
+[`Device`][dezero.core.backend.Device] that [`get_device`][dezero.core.backend.get_device] or
+[`device_of`][dezero.core.backend.device_of] returned.
+[`get_device`][dezero.core.backend.get_device] checks a name once; moving arrays to the resulting
+[`Device`][dezero.core.backend.Device] checks nothing more.
 """
 
 from __future__ import annotations
@@ -59,9 +63,10 @@ class Device(str):
     """A place arrays live, by its name in the device vocabulary: ``"cpu"`` or ``"cuda:N"``.
 
     A ``str``, so it compares equal to its name, prints as it and goes into JSON as it; it
-    also carries the :class:`Backend` that owns it (``backend``) and the device number
-    (``number``, None for the CPU). Get one from :func:`get_device` or :func:`device_of`;
-    :func:`to_device` moves arrays to it without checking the GPU again.
+    also carries the [`Backend`][dezero.core.backend.Backend] that owns it (``backend``) and the
+    device number (``number``, None for the CPU). Get one from
+    [`get_device`][dezero.core.backend.get_device] or [`device_of`][dezero.core.backend.device_of];
+    [`to_device`][dezero.core.backend.to_device] moves arrays to it without checking the GPU again.
     """
 
     backend: Backend
@@ -114,12 +119,13 @@ class Backend:
         raise NotImplementedError
 
     def device(self, x: Any) -> Device:
-        """The :class:`Device` the array ``x`` is on (``"cpu"``, ``"cuda:0"``...)."""
+        """The [`Device`][dezero.core.backend.Device] the array ``x`` is on (``"cpu"``,
+        ``"cuda:0"``...)."""
         return CPU
 
     def device_at(self, number: int | None) -> Device:
-        """This backend's :class:`Device` number ``number`` (one object per number, so
-        devices compare by identity too); it checks nothing."""
+        """This backend's [`Device`][dezero.core.backend.Device] number ``number`` (one object per
+        number, so devices compare by identity too); it checks nothing."""
         cache = self.__dict__.setdefault("_device_objects", {})
         d = cache.get(number)
         if d is None:
@@ -170,19 +176,19 @@ class Backend:
         """Uniform draws in ``[0, 1)`` of a floating ``dtype``, on device number ``device``,
         determined by ``rng`` (the framework's generator) alone.
 
-        Used by :func:`dezero.core.random.uniform` (dropout masks). The default draws on
-        the host and copies; a GPU backend draws on its device, from a generator seeded by
-        one number taken from ``rng``, so saving ``rng``'s state saves every draw to come.
+        Used by [`dezero.core.random.uniform`][dezero.core.random.uniform] (dropout masks). The
+        default draws on the host and copies; a GPU backend draws on its device, from a generator
+        seeded by one number taken from ``rng``, so saving ``rng``'s state saves every draw to come.
         """
         return self.from_numpy(_host_uniform(rng, shape, dtype), device)
 
     def seed(self, n: int | None) -> None:
         """Seed this library's own global generator, if it has one, for users' code that
-        draws from it directly (called by :func:`dezero.core.random.seed`); must never
-        raise, and never start a device just to seed it.
+        draws from it directly (called by [`dezero.core.random.seed`][dezero.core.random.seed]);
+        must never raise, and never start a device just to seed it.
 
         The default does nothing. dezero's own draws never use these generators: they come
-        from core's generator through :meth:`uniform`.
+        from core's generator through [`uniform`][dezero.core.backend.Backend.uniform].
         """
 
 
@@ -240,8 +246,8 @@ _last_seed: tuple[int | None, ...] = ()
 def register_backend(backend: Backend) -> Backend:
     """Register (or replace) ``backend`` under ``backend.name`` and return it.
 
-    If :func:`dezero.core.random.seed` was called before, a newly registered backend is
-    seeded with the same value, so ``seed(n)`` also covers plug-ins loaded afterwards.
+    If [`dezero.core.random.seed`][dezero.core.random.seed] was called before, a newly registered
+    backend is seeded with the same value, so ``seed(n)`` also covers plug-ins loaded afterwards.
     """
     if not isinstance(backend, Backend) or not backend.name:
         raise TypeError(
@@ -267,8 +273,9 @@ def register_backend(backend: Backend) -> Backend:
 
 
 def seed_backends(n: int | None) -> None:
-    """Seed every registered backend's own generator (see :meth:`Backend.seed`) and
-    remember ``n`` for backends registered later. Called by ``dezero.core.random.seed``."""
+    """Seed every registered backend's own generator (see
+    [`Backend.seed`][dezero.core.backend.Backend.seed]) and remember ``n`` for backends registered
+    later. Called by ``dezero.core.random.seed``."""
     global _last_seed
     _last_seed = (n,)
     for b in list(_backends.values()):
@@ -358,7 +365,8 @@ def get_array_module(x: Any) -> ModuleType:
 
 
 def device_of(x: Any) -> Device:
-    """The :class:`Device` holding ``x`` (a Variable or an array); the CPU for scalars and None."""
+    """The [`Device`][dezero.core.backend.Device] holding ``x`` (a Variable or an array); the CPU
+    for scalars and None."""
     data = _unwrap(x)
     if type(data) is np.ndarray:
         return CPU
@@ -391,7 +399,8 @@ def gpu_status() -> tuple[bool, str]:
 
 
 def require_gpu(caller: str = "to_gpu") -> Backend:
-    """The usable GPU backend, or a :class:`GPUUnavailableError` that says what is missing."""
+    """The usable GPU backend, or a [`GPUUnavailableError`][dezero.core.backend.GPUUnavailableError]
+    that says what is missing."""
     ok, reason = gpu_status()
     if not ok:
         raise GPUUnavailableError(f"{caller}: the GPU is not usable: {reason}")
@@ -404,12 +413,12 @@ _VOCABULARY = "'cpu', 'cuda', 'cuda:N', an int N or a Device"
 
 
 def get_device(device: Any, caller: str = "get_device") -> Device:
-    """The :class:`Device` named by ``device``, checked once.
+    """The [`Device`][dezero.core.backend.Device] named by ``device``, checked once.
 
     ``device`` is ``"cpu"``, ``"cuda"`` (the GPU backend's current device), ``"cuda:N"``,
-    an int ``N`` (GPU ``N``), a :class:`Device` (returned as it is), or the GPU library's
-    own device object (``cupy.cuda.Device``). A GPU name needs a usable GPU backend and
-    an existing device number.
+    an int ``N`` (GPU ``N``), a [`Device`][dezero.core.backend.Device] (returned as it is), or the
+    GPU library's own device object (``cupy.cuda.Device``). A GPU name needs a usable GPU backend
+    and an existing device number.
 
     Raises:
         GPUUnavailableError: a GPU is named and none is usable (the message says why).
@@ -480,8 +489,8 @@ def to_cpu(x: Any) -> Any:
 
 
 def to_gpu(x: Any, device: Any = None) -> Any:
-    """``x`` on GPU ``device`` (any GPU name of :func:`get_device`; None: ``"cuda"``, the
-    current device). An array already there is returned as it is."""
+    """``x`` on GPU ``device`` (any GPU name of [`get_device`][dezero.core.backend.get_device];
+    None: ``"cuda"``, the current device). An array already there is returned as it is."""
     dev = get_device("cuda" if device is None else device, "to_gpu")
     if dev.number is None:
         raise ValueError(f"to_gpu: device must be a GPU, got {dev!r}; use to_cpu() for the host")
@@ -489,8 +498,9 @@ def to_gpu(x: Any, device: Any = None) -> Any:
 
 
 def to_device(x: Any, device: Any) -> Any:
-    """``x`` moved to ``device`` (any name :func:`get_device` takes); an array already
-    there is returned as it is. A :class:`Device` is used without checking it again."""
+    """``x`` moved to ``device`` (any name [`get_device`][dezero.core.backend.get_device] takes); an
+    array already there is returned as it is. A [`Device`][dezero.core.backend.Device] is used
+    without checking it again."""
     dev = device if type(device) is Device else get_device(device, "to_device")
     return _put(x, dev)
 
@@ -508,10 +518,10 @@ def on_device_of(x: Any, like: Any) -> Any:
 
 @contextlib.contextmanager
 def using_device(device: Any) -> Iterator[Device]:
-    """Make ``device`` (any name :func:`get_device` takes) current inside a ``with`` block,
-    so array creation and kernels run there: GPU libraries such as CuPy work on the current
-    device, not on the device of their operands. The CPU makes nothing current. Yields the
-    :class:`Device`."""
+    """Make ``device`` (any name [`get_device`][dezero.core.backend.get_device] takes) current
+    inside a ``with`` block, so array creation and kernels run there: GPU libraries such as CuPy
+    work on the current device, not on the device of their operands. The CPU makes nothing current.
+    Yields the [`Device`][dezero.core.backend.Device]."""
     dev = device if type(device) is Device else get_device(device, "using_device")
     if dev.number is None:
         yield dev

@@ -2,9 +2,10 @@
 
 A file written through this module is either its old self or complete: the bytes go to a
 temporary file in the same folder (``.<name>.<random>.tmp``), which is synced and then
-renamed over the target with :func:`os.replace`, atomic within one file system. On an
+renamed over the target with `os.replace`, atomic within one file system. On an
 exception the temporary file is removed. A process killed outright (SIGKILL, power loss)
-can still leave one behind; :func:`remove_stale_temporaries` clears those at the next start.
+can still leave one behind; [`remove_stale_temporaries`][dezero.core.files.remove_stale_temporaries]
+clears those at the next start.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ def atomic_file(
     file's kind (``.tmp``; downloads use ``.part``). With ``make_parents=False`` a missing
     folder is an error instead of being created.
 
-    Example::
-
+    Examples:
+        ```python
         with atomic_file("weights.npz") as f:
             np.savez(f, W=W)
+        ```
     """
     path = Path(path)
     if make_parents:
@@ -91,7 +93,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 def remove_stale_temporaries(
     path: str | os.PathLike[str], *, suffixes: tuple[str, ...] = (TEMP_SUFFIX,)
 ) -> list[Path]:
-    """Remove temporary files that an interrupted :func:`atomic_file` left beside ``path``.
+    """Remove temporary files that an interrupted [`atomic_file`][dezero.core.files.atomic_file]
+    left beside ``path``.
 
     Only files named ``.<name>.<random><suffix>`` (this module's own pattern) are touched.
     Call it where a single writer owns the folder (a locked output folder, the library's

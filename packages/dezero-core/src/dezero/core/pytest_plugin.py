@@ -2,9 +2,11 @@
 ``requires_system`` markers.
 
 Opt in from the ``conftest.py`` at the top of a test suite (it is not an entry point, so it
-never joins a pytest run that did not ask for it)::
+never joins a pytest run that did not ask for it):
 
-    pytest_plugins = ["dezero.core.pytest_plugin"]
+```python
+pytest_plugins = ["dezero.core.pytest_plugin"]
+```
 
 or on the command line with ``-p dezero.core.pytest_plugin``.
 
@@ -19,8 +21,8 @@ or on the command line with ``-p dezero.core.pytest_plugin``.
   of the operating system, not a Python package; skipped with the piece's install command
   where it is absent, a failure with ``DEZERO_REQUIRE_SYSTEM=1`` (CI sets it).
 
-The GPU is reached only through :mod:`dezero.core.backend`, so the plugin works in an
-environment that holds ``dezero-core`` alone.
+The GPU is reached only through [`dezero.core.backend`][dezero.core.backend], so the plugin works in
+an environment that holds ``dezero-core`` alone.
 """
 
 from __future__ import annotations

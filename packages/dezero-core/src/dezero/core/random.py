@@ -1,15 +1,18 @@
 """The framework's random generator: one seedable source for initializers and dropout.
 
 Nothing in dezero draws from NumPy's global generator. Objects that need their own
-stream (a DataLoader's shuffling) own a generator created by :func:`make_generator`;
-everything else draws from the generator returned by :func:`get_generator`, on the
-host or, through :func:`uniform`, on any backend's device. States are plain dicts of
-ints and strings, so they can be stored as JSON, never pickled.
+stream (a DataLoader's shuffling) own a generator created by
+[`make_generator`][dezero.core.random.make_generator]; everything else draws from the
+generator returned by [`get_generator`][dezero.core.random.get_generator], on the host or,
+through [`uniform`][dezero.core.random.uniform], on any backend's device. States are plain
+dicts of ints and strings, so they can be stored as JSON, never pickled.
 
 Every draw dezero makes on any device is fixed by this one generator: a GPU backend
-seeds its device generator from a number drawn here (see :meth:`Backend.uniform
-<dezero.core.backend.Backend.uniform>`). So :func:`seed` reaches every backend, and
-:func:`get_state` / :func:`set_state` save and restore every backend's draws to come.
+seeds its device generator from a number drawn here (see
+[`Backend.uniform`][dezero.core.backend.Backend.uniform]). So
+[`seed`][dezero.core.random.seed] reaches every backend, and
+[`get_state`][dezero.core.random.get_state] / [`set_state`][dezero.core.random.set_state]
+save and restore every backend's draws to come.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ _generator = np.random.Generator(np.random.PCG64())
 def seed(n: int | None) -> None:
     """Re-seed the framework's generator (``None`` draws fresh entropy).
 
-    Draws on every device come from this generator (see :func:`uniform`), so one
-    ``seed(n)`` makes a run reproducible on every device. Each registered backend's own
-    global generator (``cupy.random``'s, with dezero-cuda) is seeded too, for users' code
-    that draws from it directly; a backend registered later is seeded when it registers,
-    and CuPy's only once CUDA has started (seeding never starts it).
+    Draws on every device come from this generator (see [`uniform`][dezero.core.random.uniform]), so
+    one ``seed(n)`` makes a run reproducible on every device. Each registered backend's own global
+    generator (``cupy.random``'s, with dezero-cuda) is seeded too, for users' code that draws from
+    it directly; a backend registered later is seeded when it registers, and CuPy's only once CUDA
+    has started (seeding never starts it).
     """
     if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0):
         raise ValueError(f"seed: n must be a non-negative int or None, got {n!r}")
@@ -44,7 +47,8 @@ def seed(n: int | None) -> None:
 
 
 def get_generator() -> np.random.Generator:
-    """The framework's generator (replaced by :func:`seed`: do not cache it)."""
+    """The framework's generator (replaced by [`seed`][dezero.core.random.seed]: do not
+    cache it)."""
     return _generator
 
 
@@ -60,7 +64,7 @@ def get_state(generator: np.random.Generator | None = None) -> dict[str, Any]:
 
 
 def set_state(state: dict[str, Any], generator: np.random.Generator | None = None) -> None:
-    """Restore a state returned by :func:`get_state`."""
+    """Restore a state returned by [`get_state`][dezero.core.random.get_state]."""
     g = _generator if generator is None else generator
     if not isinstance(state, dict) or state.get("bit_generator") != type(g.bit_generator).__name__:
         raise ValueError(
@@ -76,12 +80,14 @@ def uniform(shape: int | tuple[int, ...], dtype: Any = np.float64, device: Any =
     Args:
         shape: the shape of the result.
         dtype: a floating-point dtype.
-        device: where the result lives: any name :func:`dezero.core.backend.get_device`
-            takes (``"cpu"``, ``"cuda:1"``, a Device from ``device_of(x)``); None is the CPU.
+        device: where the result lives: any name
+            [`dezero.core.backend.get_device`][dezero.core.backend.get_device] takes
+            (``"cpu"``, ``"cuda:1"``, a Device from ``device_of(x)``); None is the CPU.
 
     Draws on a GPU are made there (nothing is copied from the host) and, like host draws,
-    depend only on the state of :func:`get_generator`: ``seed(n)`` or ``set_state`` before
-    a run gives the same draws again. They differ from the host's draws for the same state.
+    depend only on the state of [`get_generator`][dezero.core.random.get_generator]: ``seed(n)`` or
+    ``set_state`` before a run gives the same draws again. They differ from the host's draws for the
+    same state.
     """
     if device is None:
         dev = _backend.CPU

@@ -130,15 +130,16 @@ def array_equal(a: Any, b: Any) -> bool:
 class HostGPUBackend(_backend.Backend):
     """A pretend GPU for tests: its arrays live in host memory but are their own type.
 
-    Arrays are NumPy arrays viewed as :class:`HostGPUBackend.Array`, each carrying the
-    number of the pretend device it is on (``devices`` of them, ``cuda:0`` to
-    ``cuda:{devices-1}``), so code that moves data between devices, or checks where data
-    lives, can be tested through the backend registry on any machine, with several GPUs.
-    Results of NumPy operations stay on their input's device. :meth:`use_device` makes a
-    device current (what ``"cuda"``, ``to_gpu()`` without a device and array creation
-    mean); :attr:`transfers` counts arrays copied onto the pretend devices and
-    :attr:`checks` the availability checks (``available()`` calls), so a test can see what
-    a call path costs. Register it inside :func:`isolated_backends`.
+    Arrays are NumPy arrays viewed as
+    [`HostGPUBackend.Array`][dezero.core.testing.HostGPUBackend.Array], each carrying the number of
+    the pretend device it is on (``devices`` of them, ``cuda:0`` to ``cuda:{devices-1}``), so code
+    that moves data between devices, or checks where data lives, can be tested through the backend
+    registry on any machine, with several GPUs. Results of NumPy operations stay on their input's
+    device. [`use_device`][dezero.core.testing.HostGPUBackend.use_device] makes a device current
+    (what ``"cuda"``, ``to_gpu()`` without a device and array creation mean); `transfers` counts
+    arrays copied onto the pretend devices and `checks` the availability checks (``available()``
+    calls), so a test can see what a call path costs. Register it inside
+    [`isolated_backends`][dezero.core.testing.isolated_backends].
 
     Examples:
         >>> with isolated_backends(HostGPUBackend(devices=2)):

@@ -18,7 +18,8 @@ INSTALL_HINT = 'CuPy is not installed: pip install "dezero-cuda[cuda12]" (or [cu
 
 
 def import_cupy() -> ModuleType:
-    """Import CuPy, or raise :class:`GPUUnavailableError` naming the install command."""
+    """Import CuPy, or raise [`GPUUnavailableError`][dezero.cuda.GPUUnavailableError] naming the
+    install command."""
     try:
         return importlib.import_module("cupy")
     except ImportError as e:
@@ -26,8 +27,8 @@ def import_cupy() -> ModuleType:
 
 
 def device_id(device: Any, caller: str = "to_gpu") -> int:
-    """A CUDA device number from ``1``, ``"cuda:1"``, a GPU :class:`Device` or a
-    ``cupy.cuda.Device``."""
+    """A CUDA device number from ``1``, ``"cuda:1"``, a GPU [`Device`][dezero.core.backend.Device]
+    or a ``cupy.cuda.Device``."""
     if isinstance(device, bool):  # bool is an int: reject before the int branch
         raise TypeError(f"{caller}: device must be an int or 'cuda:N', got {device!r}")
     if isinstance(device, Device) and device.number is not None:
@@ -80,11 +81,13 @@ class CupyBackend(Backend):
 
     def seed(self, n: int | None) -> None:
         """Seed ``cupy.random``'s global generator of the current device (for users' code
-        that draws from it; dezero's own GPU draws come from :meth:`uniform`).
+        that draws from it; dezero's own GPU draws come from
+        [`uniform`][dezero.cuda.CupyBackend.uniform]).
 
         Applied now when dezero has already started CUDA; otherwise kept and applied where
-        dezero first starts it (the first successful :meth:`available`). Never raises and
-        never imports CuPy or initialises CUDA by itself.
+        dezero first starts it (the first successful
+        [`available`][dezero.core.backend.Backend.available]). Never raises and never imports CuPy
+        or initialises CUDA by itself.
         """
         self._pending_seed = (n,)
         if self._ok:

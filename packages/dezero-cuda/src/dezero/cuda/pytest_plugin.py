@@ -1,7 +1,7 @@
 """A pytest plugin (``-p dezero.cuda.pytest_plugin``) for runs from source, without entry points.
 
-Importing it imports :mod:`dezero.cuda`, which registers the CuPy backend so the workspace's
-device fixture and ``@pytest.mark.gpu`` tests see the GPU. With ``DEZERO_REQUIRE_GPU=1``
+Importing it imports [`dezero.cuda`][dezero.cuda], which registers the CuPy backend so the
+workspace's device fixture and ``@pytest.mark.gpu`` tests see the GPU. With ``DEZERO_REQUIRE_GPU=1``
 a run where the GPU is unusable stops at once instead of quietly skipping every GPU test.
 """
 

@@ -75,19 +75,19 @@ class DataLoader:
     """Iterate over ``dataset`` in mini-batches ``(x, t)``; each ``for`` loop is one epoch.
 
     Args:
-        dataset: a :class:`Dataset` (or any sequence of ``(x, t)`` pairs).
+        dataset: a [`Dataset`][dezero.data.Dataset] (or any sequence of ``(x, t)`` pairs).
         batch_size: samples per batch.
         shuffle: draw a new order every epoch from the loader's own generator.
         drop_last: leave out the last, smaller batch.
         seed: seed of the loader's generator (None: a child of the framework's generator,
             so ``dezero.core.random.seed(n)`` before this call fixes the order).
 
-    Batches come out as NumPy arrays, or on a GPU after :meth:`to_gpu` (``device`` says
-    where: ``"cpu"`` or ``"cuda:N"``).
-    :meth:`state_dict` captures the generator, the position within the epoch and the
-    state of the dataset's random transforms (those with a seed of their own), so a
-    loader restored with :meth:`load_state_dict` continues with the same remaining
-    batches, augmented the same way.
+    Batches come out as NumPy arrays, or on a GPU after [`to_gpu`][dezero.data.DataLoader.to_gpu]
+    (``device`` says where: ``"cpu"`` or ``"cuda:N"``).
+    [`state_dict`][dezero.data.DataLoader.state_dict] captures the generator, the position within
+    the epoch and the state of the dataset's random transforms (those with a seed of their own), so
+    a loader restored with [`load_state_dict`][dezero.data.DataLoader.load_state_dict] continues
+    with the same remaining batches, augmented the same way.
 
     Examples:
         >>> loader = DataLoader(MNISTSample(), batch_size=100, seed=0)
@@ -211,7 +211,8 @@ class DataLoader:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; the next ``for`` continues where that one stood."""
+        """Restore a [`state_dict`][dezero.data.DataLoader.state_dict]; the next ``for`` continues
+        where that one stood."""
         owner = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, dict):
             raise TypeError(f"{owner}: expected a dict, got {type(state).__name__}")

@@ -17,14 +17,14 @@ Transform = Callable[[Any], Any]
 class Dataset:
     """A dataset of samples ``data`` and optional labels ``label``.
 
-    Subclasses fill ``self.data`` (and ``self.label``) in :meth:`prepare`, as in
-    DeZero. ``dataset[i]`` is one ``(x, t)`` pair; ``dataset[indices]`` with an
-    integer array (or a slice) is a whole batch ``(xs, ts)``, gathered with one fancy
-    index and transformed in one go. ``t`` is ``None`` for datasets without labels.
+    Subclasses fill ``self.data`` (and ``self.label``) in [`prepare`][dezero.data.Dataset.prepare],
+    as in DeZero. ``dataset[i]`` is one ``(x, t)`` pair; ``dataset[indices]`` with an integer array
+    (or a slice) is a whole batch ``(xs, ts)``, gathered with one fancy index and transformed in one
+    go. ``t`` is ``None`` for datasets without labels.
 
     Args:
         train: the training part (True) or the test part (False).
-        transform: applied to each ``x`` (see :mod:`dezero.data.transforms`).
+        transform: applied to each ``x`` (see [`dezero.data.transforms`][dezero.data.transforms]).
         target_transform: applied to each ``t``.
     """
 

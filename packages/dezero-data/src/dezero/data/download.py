@@ -110,7 +110,8 @@ class RemoteFile:
         return check.finish()
 
     def verify_file(self, path: Path) -> bytes:
-        """Like :meth:`verify`, reading ``path`` in chunks (OSError if it cannot be read)."""
+        """Like [`verify`][dezero.data.download.RemoteFile.verify], reading ``path`` in chunks
+        (OSError if it cannot be read)."""
         check = _Verifier(self, str(path))
         with open(path, "rb") as f:
             while chunk := f.read(_CHUNK):

@@ -1,10 +1,10 @@
 """Transforms for samples and for whole mini-batches.
 
-Every transform here is a :class:`Transform`: calling it transforms one sample, and
-``apply_batch`` transforms a batch whose first axis indexes the samples, in one array
-operation. That is what lets a Dataset backed by arrays hand a whole mini-batch through
-its transform without a Python loop. Plain functions work as transforms too; on a
-batch they are applied sample by sample (see :func:`apply_batch`).
+Every transform here is a [`Transform`][dezero.data.transforms.Transform]: calling it transforms one
+sample, and ``apply_batch`` transforms a batch whose first axis indexes the samples, in one array
+operation. That is what lets a Dataset backed by arrays hand a whole mini-batch through its
+transform without a Python loop. Plain functions work as transforms too; on a batch they are applied
+sample by sample (see [`apply_batch`][dezero.data.transforms.apply_batch]).
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ class Transform:
             )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict` (checked in full first; a bad one changes nothing)."""
+        """Restore a [`state_dict`][dezero.data.transforms.Transform.state_dict] (checked in full
+        first; a bad one changes nothing)."""
         self.check_state_dict(state)
 
     def __repr__(self) -> str:
@@ -295,9 +296,10 @@ class RandomTransform(Transform):
     """A transform that draws random numbers, from its own generator or the framework's.
 
     With ``seed=None`` (the default) it draws from the framework's generator at each call,
-    so :func:`dezero.core.random.seed` reaches it and the framework's saved random state
-    (a Trainer checkpoint's) covers it. With a seed it owns a generator, whose state
-    :meth:`state_dict` / :meth:`load_state_dict` save and restore.
+    so [`dezero.core.random.seed`][dezero.core.random.seed] reaches it and the framework's saved
+    random state (a Trainer checkpoint's) covers it. With a seed it owns a generator, whose state
+    [`state_dict`][dezero.data.transforms.Transform.state_dict] /
+    [`load_state_dict`][dezero.data.transforms.Transform.load_state_dict] save and restore.
     """
 
     def __init__(self, seed: int | None = None) -> None:
@@ -346,7 +348,8 @@ class RandomTransform(Transform):
 class RandomHorizontalFlip(RandomTransform):
     """Flip the last axis (image width) with probability ``p``; per sample in a batch.
 
-    ``seed``: see :class:`RandomTransform` (None: the framework's generator).
+    ``seed``: see [`RandomTransform`][dezero.data.transforms.RandomTransform] (None: the framework's
+    generator).
     """
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:

@@ -47,8 +47,10 @@ class MultiNodeBatchNorm(Layer):
 
     Args:
         comm: the communicator; every rank must call the layer the same number of times.
-        decay: weight of the old running value, as in :class:`dezero.nn.layers.BatchNorm`.
-        eps: added to the variance, as in :class:`dezero.nn.layers.BatchNorm`.
+        decay: weight of the old running value, as in
+            [`dezero.nn.layers.BatchNorm`][dezero.nn.layers.BatchNorm].
+        eps: added to the variance, as in
+            [`dezero.nn.layers.BatchNorm`][dezero.nn.layers.BatchNorm].
     """
 
     def __init__(self, comm: Any, decay: float = 0.9, eps: float = 2e-5) -> None:

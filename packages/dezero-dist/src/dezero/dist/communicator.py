@@ -57,7 +57,8 @@ def _like(h: np.ndarray, ref: Any) -> Any:
 
 
 class Communicator:
-    """What every communicator offers; :class:`MpiCommunicator` is the implementation.
+    """What every communicator offers; [`MpiCommunicator`][dezero.dist.MpiCommunicator] is the
+    implementation.
 
     Ranks are numbered ``0 .. size-1``; ``intra_rank``/``intra_size`` number the ranks
     on one machine, ``inter_rank``/``inter_size`` number the machines. Every collective
@@ -365,8 +366,8 @@ def create_communicator(kind: str = "auto", mpi_comm: Any = None, *,
             machine, chosen by ``intra_rank``), or ``"auto"`` (NCCL when a GPU backend is
             usable, else MPI).
         mpi_comm: an ``mpi4py.MPI.Comm``.
-        abort_on_exception: install :func:`~dezero.dist.install_except_hook`, so that an
-            uncaught exception on one rank ends the whole job (size > 1 only).
+        abort_on_exception: install [`install_except_hook`][dezero.dist.install_except_hook],
+            so that an uncaught exception on one rank ends the whole job (size > 1 only).
 
     Examples:
         >>> comm = create_communicator("mpi")

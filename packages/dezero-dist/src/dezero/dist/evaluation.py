@@ -36,7 +36,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Mean of each metric over the whole (scattered) dataset, as one process would get.
 
-    ``dataset`` is a :class:`~dezero.dist.ScatteredDataset`; each rank evaluates its
+    ``dataset`` is a [`ScatteredDataset`][dezero.dist.ScatteredDataset]; each rank evaluates its
     shard without the padding entries, in batches, in ``test_mode`` without a graph.
     Each metric ``f(y, t)`` returns a batch mean, which is weighted by the batch's size
     into a sum; sums and counts are reduced over ranks, then divided. Ranks may have a

@@ -8,7 +8,8 @@ __all__ = ["create_multi_node_optimizer", "MultiNodeOptimizer"]
 
 
 class MultiNodeOptimizer:
-    """Wraps an optimizer for data-parallel training; see :func:`create_multi_node_optimizer`.
+    """Wraps an optimizer for data-parallel training; see
+    [`create_multi_node_optimizer`][dezero.dist.create_multi_node_optimizer].
 
     Attributes other than its own (``lr``, ``hooks``, ``state``, ``t``...) are those of
     the wrapped optimizer, read and written through.
@@ -123,7 +124,7 @@ def create_multi_node_optimizer(optimizer: Any, comm: Any) -> MultiNodeOptimizer
       creates them, before any gradient is computed from them; the first update is not
       skipped.
     - ``update()`` replaces each gradient by its mean over the ranks
-      (:meth:`~dezero.dist.MpiCommunicator.mean_grads`, one collective per dtype), then
+      ([`mean_grads`][dezero.dist.MpiCommunicator.mean_grads], one collective per dtype), then
       runs the optimizer: hooks (gradient clipping, weight decay) see the averages.
 
     Examples:

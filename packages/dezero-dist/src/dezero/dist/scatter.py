@@ -73,9 +73,9 @@ class ScatteredDataset(Dataset):
 
     ``ds[i]`` is ``base[indices[i]]``; a batch of indices is one fancy index into
     ``base`` when ``base`` is array-backed. ``padding`` flags the entries that repeat
-    samples only to even out the shard lengths. With ``shuffle``, :meth:`set_epoch`
-    redraws the global order from ``seed + epoch`` (the same on every rank), as a
-    Trainer does at the start of each epoch.
+    samples only to even out the shard lengths. With ``shuffle``,
+    [`set_epoch`][dezero.dist.ScatteredDataset.set_epoch] redraws the global order from
+    ``seed + epoch`` (the same on every rank), as a Trainer does at the start of each epoch.
     """
 
     def __init__(self, base: Any, comm: Any, shuffle: bool, seed: int | None) -> None:
@@ -128,8 +128,8 @@ def scatter_dataset(dataset: Any, comm: Any, shuffle: bool = False,
 
     Nothing is pickled or sent: each rank indexes its own copy (ChainerMN broadcasts
     the data from rank 0; an array-backed dataset is cheaper to load on every rank).
-    See :func:`scatter_index` for the shard rules and :class:`ScatteredDataset` for
-    per-epoch reshuffling.
+    See [`scatter_index`][dezero.dist.scatter_index] for the shard rules and
+    [`ScatteredDataset`][dezero.dist.ScatteredDataset] for per-epoch reshuffling.
 
     Examples:
         >>> train = scatter_dataset(MNIST(train=True), comm, shuffle=True, seed=0)

@@ -2,9 +2,9 @@
 
 The format follows the file's suffix: ``.safetensors`` is safetensors (the optional
 ``safetensors`` package, ``pip install "dezero-nn[safetensors]"``), anything else is NumPy's
-``.npz``. Every write goes through :mod:`dezero.core.files`, so a crash leaves the old file
-or the new one, never half of one. Every read checks the file first and raises
-:class:`WeightFileError`, naming the file and the problem, when it is not a weight file.
+``.npz``. Every write goes through [`dezero.core.files`][dezero.core.files], so a crash leaves the
+old file or the new one, never half of one. Every read checks the file first and raises
+`WeightFileError`, naming the file and the problem, when it is not a weight file.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def save(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> None
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Read a weight file written by :func:`save` (format chosen by the suffix)."""
+    """Read a weight file written by `save` (format chosen by the suffix)."""
     return load_safetensors(path) if _is_safetensors(path) else load_npz(path)
 
 

@@ -1,9 +1,10 @@
 """dezero.onnx: export dezero models to ONNX, with a converter registry per Function.
 
-Example::
-
+Examples:
+    ```python
     import dezero.onnx
     dezero.onnx.export(model, x[:2], "model.onnx")
+    ```
 """
 
 from dezero.onnx.__about__ import __version__

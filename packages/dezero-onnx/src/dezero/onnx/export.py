@@ -173,8 +173,8 @@ def export(
     normalisation with its running averages) with backprop enabled, which records its
     graph; no gradient is computed and the model is left as it was. Each Function of the
     graph becomes ONNX nodes through its registered converter
-    (:func:`dezero.onnx.register`); Parameters become initializers named by their dotted
-    names (``l0.W``). The result is checked with ``onnx.checker`` and written atomically.
+    ([`dezero.onnx.register`][dezero.onnx.register]); Parameters become initializers named by their
+    dotted names (``l0.W``). The result is checked with ``onnx.checker`` and written atomically.
 
     Args:
         model: a Layer or Model (or any callable of Variables).
@@ -189,7 +189,7 @@ def export(
             file runs on any batch size; export with a batch size of at least 2.
 
     Returns:
-        ``path`` as a :class:`pathlib.Path`.
+        ``path`` as a `pathlib.Path`.
 
     Raises:
         UnsupportedFunctionError: a Function has no converter; the message names it and

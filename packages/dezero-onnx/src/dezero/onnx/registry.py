@@ -28,18 +28,19 @@ def register(function_class: type[Function], converter: Converter | None = None)
     """Register ``converter`` for ``function_class``; usable as a decorator.
 
     A converter is called as ``converter(ctx, f, *inputs)``: ``ctx`` is the
-    :class:`~dezero.onnx.context.ConversionContext`, ``f`` the Function object (its
+    [`ConversionContext`][dezero.onnx.ConversionContext], ``f`` the Function object (its
     attributes, ``f.inputs`` and ``f.outputs`` as recorded by the forward pass) and
     ``inputs`` the ONNX value names of its inputs. It adds nodes with ``ctx.node(...)``
     and returns the name of the value holding the output (a list for several outputs).
     Registering a class again replaces its converter. Only the exact class matches: a
     subclass needs its own converter, since it may compute something else.
 
-    Example::
-
+    Examples:
+        ```python
         @dezero.onnx.register(Square)
         def _square(ctx, f, x):
             return ctx.node("Mul", [x, x])
+        ```
     """
     _check_class(function_class)
     if converter is None:

@@ -34,7 +34,7 @@ _active: list[Any] = []  # the communicator of the running distributed Trainer, 
 
 
 def register(comm: Any) -> None:
-    """Remember ``comm`` so that :func:`abort_peers` can end the job after an error."""
+    """Remember ``comm`` so that `abort_peers` can end the job after an error."""
     if not _active or _active[-1] is not comm:
         _active.append(comm)
 
@@ -52,8 +52,9 @@ def _rank_file(path: Path, rank: int, iteration: int) -> Path:
 class Distributed:
     """What changes when a Trainer trains data-parallel over ``comm``.
 
-    - The optimizer is wrapped by :func:`dezero.dist.create_multi_node_optimizer`
-      (unless it already is): rank 0's starting point everywhere, averaged gradients.
+    - The optimizer is wrapped by
+      [`dezero.dist.create_multi_node_optimizer`][dezero.dist.create_multi_node_optimizer] (unless
+      it already is): rank 0's starting point everywhere, averaged gradients.
     - ``trainer.settings["world_size"]``: a resume under another world size is refused.
     - ``seed(n)``: the framework's generator (dropout) gets ``n + rank``, each random
       transform a generator from ``(n, rank, ...)``; the loaders get what a single

@@ -31,13 +31,14 @@ class Callback:
     nothing updated yet: a ``trainer.stop()`` there skips the update) and
     ``on_batch_end`` after the update,
     ``on_epoch_end`` after evaluation and the history record; finally ``on_train_end``.
-    Callbacks run sorted by :attr:`order` (stable), so a :class:`Checkpoint`
+    Callbacks run sorted by `order` (stable), so a [`Checkpoint`][dezero.train.Checkpoint]
     (order 100) saves the state the others left.
 
     A callback with state that must survive a resume returns it from
-    :meth:`state_dict` (JSON-able values, or NumPy arrays, possibly in nested dicts),
-    validates a saved one in :meth:`check_state_dict` (raise, change nothing) and takes it
-    back in :meth:`load_state_dict`, which then cannot fail.
+    [`state_dict`][dezero.train.Callback.state_dict] (JSON-able values, or NumPy arrays, possibly in
+    nested dicts), validates a saved one in
+    [`check_state_dict`][dezero.train.Callback.check_state_dict] (raise, change nothing) and takes
+    it back in [`load_state_dict`][dezero.train.Callback.load_state_dict], which then cannot fail.
     """
 
     order: int = 0
@@ -68,13 +69,15 @@ class Callback:
         """After ``epoch`` is recorded; ``logs`` is its history record."""
 
     def state_dict(self) -> dict[str, Any]:
+        """This callback's state for a checkpoint; the base class has none (``{}``)."""
         return {}
 
     def check_state_dict(self, state: Mapping[str, Any]) -> None:
         """Raise ``ValueError``/``TypeError`` if ``state`` cannot be loaded; change nothing."""
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (after :meth:`check_state_dict`)."""
+        """Restore what [`state_dict`][dezero.train.Callback.state_dict] returned (after
+        [`check_state_dict`][dezero.train.Callback.check_state_dict])."""
 
 
 def _is_int(v: Any) -> bool:
@@ -309,7 +312,7 @@ class TerminateOnNaN(Callback):
 
     The weights stay those of the last finite step, so a checkpoint or the saved weights
     are usable. Reads the loss on the host every batch (a device synchronisation on the GPU).
-    :attr:`stopped` tells whether it stopped the run.
+    `stopped` tells whether it stopped the run.
     """
 
     def __init__(self) -> None:

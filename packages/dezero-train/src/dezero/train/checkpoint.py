@@ -1,11 +1,12 @@
 """Checkpoints: a Trainer's nested state as one .npz, arrays beside a JSON record.
 
-:meth:`Trainer.state_dict` gives the state; this module only stores it. Each array goes
-to an entry named by its path in the state (``model/l1.W``, ``optimizer/state/l1.W/m``,
-``callbacks/0/state/best_weights/l1.W``...), replaced in the JSON by
+[`Trainer.state_dict`][dezero.train.Trainer.state_dict] gives the state; this module only stores it.
+Each array goes to an entry named by its path in the state (``model/l1.W``,
+``optimizer/state/l1.W/m``, ``callbacks/0/state/best_weights/l1.W``...), replaced in the JSON by
 ``{"__array__": path}``; the JSON itself is the 0-d string entry ``__meta__``
-(``{"format": ..., "state": ...}``). Written atomically, read with ``allow_pickle=False``:
-nothing is ever pickled. A damaged file raises :class:`CheckpointError` naming the file.
+(``{"format": ..., "state": ...}``). Written atomically, read with ``allow_pickle=False``: nothing
+is ever pickled. A damaged file raises [`CheckpointError`][dezero.train.CheckpointError] naming
+the file.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def _damaged(path: Path, problem: str) -> CheckpointError:
 def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """``(arrays, meta)`` of a checkpoint file, checked for integrity; nothing is applied.
 
-    Raises :class:`CheckpointError` naming the file for an empty, truncated or corrupt
-    file, a file of another kind (``.npy``, text, weights alone) or another format.
+    Raises [`CheckpointError`][dezero.train.CheckpointError] naming the file for an empty, truncated
+    or corrupt file, a file of another kind (``.npy``, text, weights alone) or another format.
     """
     path = Path(path)
     if not path.is_file():
@@ -144,7 +145,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray]
 
 
 def read_state(path: str | os.PathLike[str]) -> Any:
-    """The nested state that :func:`write_state` wrote to ``path``, checked for integrity."""
+    """The nested state that `write_state` wrote to ``path``, checked for integrity."""
     arrays, meta = read_checkpoint(path)
     return _join(meta.get("state"), arrays, Path(path))
 
@@ -152,8 +153,9 @@ def read_state(path: str | os.PathLike[str]) -> Any:
 def load_checkpoint(trainer: Trainer, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Restore ``trainer`` from ``path``; return the restored state.
 
-    Everything is checked before anything changes (see :meth:`Trainer.load_state_dict`):
-    a file that does not fit raises :class:`CheckpointError` and leaves the trainer as is.
+    Everything is checked before anything changes (see
+    [`Trainer.load_state_dict`][dezero.train.Trainer.load_state_dict]): a file that does not fit
+    raises [`CheckpointError`][dezero.train.CheckpointError] and leaves the trainer as is.
     """
     path = Path(path)
     state = read_state(path)

@@ -67,7 +67,8 @@ class History:
 
     # ---- export --------------------------------------------------------------------
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write one row per epoch (header = :attr:`columns`) atomically; return the path."""
+        """Write one row per epoch (header = [`columns`][dezero.train.History.columns]) atomically;
+        return the path."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         cols = self.columns
@@ -82,7 +83,7 @@ class History:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> History:
-        """Read a file written by :meth:`to_json`."""
+        """Read a file written by [`to_json`][dezero.train.History.to_json]."""
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
         h = cls()

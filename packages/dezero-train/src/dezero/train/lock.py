@@ -42,9 +42,9 @@ def _alive(pid: int) -> bool:
 class OutputLock:
     """Hold ``folder`` for this process: ``with OutputLock(out): ...``.
 
-    Raises :class:`OutputLockedError` naming the owner when another live process holds it.
-    On POSIX the file also carries an advisory ``flock`` that the kernel drops when its
-    process dies, so two runs starting at once over a stale lock cannot both take it.
+    Raises [`OutputLockedError`][dezero.train.OutputLockedError] naming the owner when another live
+    process holds it. On POSIX the file also carries an advisory ``flock`` that the kernel drops
+    when its process dies, so two runs starting at once over a stale lock cannot both take it.
 
     Examples:
         >>> with OutputLock("results"):

@@ -6,7 +6,8 @@ state against the live object without touching it and returns an *apply* step, a
 function of no arguments that puts the state in place. The Trainer runs every check
 first and every apply afterwards, so a state that fails anywhere changes nothing.
 
-Errors are :class:`StateError` (a ``ValueError``) naming the component and the problem.
+Errors are [`StateError`][dezero.train.StateError] (a ``ValueError``) naming the component and the
+problem.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class StateError(ValueError):
 
 
 def check_int(what: str, value: Any, low: int = 0, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]``, or a :class:`StateError` naming ``what``."""
+    """``value`` as an int in ``[low, high]``, or a [`StateError`][dezero.train.StateError] naming
+    ``what``."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
         value = value.item()
     if isinstance(value, np.integer):
@@ -60,7 +62,8 @@ def check_int(what: str, value: Any, low: int = 0, high: int | None = None) -> i
 
 
 def check_rng_state(what: str, state: Any) -> None:
-    """Raise unless ``state`` is a generator state :func:`dezero.core.random.set_state` takes."""
+    """Raise unless ``state`` is a generator state
+    [`dezero.core.random.set_state`][dezero.core.random.set_state] takes."""
     if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
         raise StateError(f"{what} is not a PCG64 generator state: {str(state)[:80]!r}")
     try:  # NumPy's own validation, on a scratch generator

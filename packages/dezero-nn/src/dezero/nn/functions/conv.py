@@ -35,7 +35,7 @@ def get_conv_outsize(size: int, k: int, s: int, p: int) -> int:
 
 
 def get_deconv_outsize(size: int, k: int, s: int, p: int) -> int:
-    """Output length of a transposed convolution (the inverse of :func:`get_conv_outsize`)."""
+    """Output length of a transposed convolution (the inverse of `get_conv_outsize`)."""
     return s * (size - 1) + k - 2 * p
 
 
@@ -243,7 +243,8 @@ class Deconv2d(Function):
 def deconv2d(
     x: Any, W: Any, b: Any = None, stride: Any = 1, pad: Any = 0, outsize: Any = None
 ) -> Variable:
-    """2-d transposed convolution (the gradient of :func:`conv2d` with respect to its input).
+    """2-d transposed convolution (the gradient of [`conv2d`][dezero.nn.functions.conv2d] with
+    respect to its input).
 
     Args:
         x: input of shape ``(N, C, H, W)``.
@@ -369,10 +370,11 @@ def col2im(
     col: Any, img_shape: Any, kernel_size: Any, stride: Any = 1, pad: Any = 0,
     to_matrix: bool = True,
 ) -> Variable:
-    """Sum patches back into an image: the adjoint of :func:`im2col` (overlaps add up).
+    """Sum patches back into an image: the adjoint of [`im2col`][dezero.nn.functions.im2col]
+    (overlaps add up).
 
     Args:
-        col: patches as :func:`im2col` returns them (matrix or 6-d array).
+        col: patches as [`im2col`][dezero.nn.functions.im2col] returns them (matrix or 6-d array).
         img_shape: the image shape ``(N, C, H, W)``.
         kernel_size: an int or a pair ``(kh, kw)``, as given to im2col.
         stride: an int or a pair ``(sy, sx)``, as given to im2col.

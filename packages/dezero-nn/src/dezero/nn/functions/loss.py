@@ -312,8 +312,9 @@ def binary_cross_entropy(p: Any, t: Any, reduction: str = "batchmean") -> Variab
     DeZero's meaning by default: summed over each sample's elements and divided by the
     batch size ``len(p)`` (a VAE's reconstruction term).
 
-    Prefer :func:`sigmoid_cross_entropy` on logits: it is numerically safer. ``log`` is
-    clamped at -100 (as PyTorch), so ``p`` of exactly 0 or 1 gives a finite loss.
+    Prefer [`sigmoid_cross_entropy`][dezero.nn.functions.sigmoid_cross_entropy] on logits: it is
+    numerically safer. ``log`` is clamped at -100 (as PyTorch), so ``p`` of exactly 0 or 1 gives a
+    finite loss.
 
     Args:
         p: probabilities in ``[0, 1]``, any shape.

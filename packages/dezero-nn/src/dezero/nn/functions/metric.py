@@ -18,7 +18,8 @@ def accuracy(y: Any, t: Any) -> Variable:
     Args:
         y: scores of shape ``(N, C)``.
         t: integer labels of shape ``(N,)`` (or ``(N, 1)``), each in ``[0, C)``: checked
-            exactly as :func:`softmax_cross_entropy` checks them.
+            exactly as [`softmax_cross_entropy`][dezero.nn.functions.softmax_cross_entropy] checks
+            them.
 
     Returns:
         A 0-d Variable (``y``'s floating dtype) that takes no part in backprop.

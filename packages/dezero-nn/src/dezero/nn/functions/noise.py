@@ -32,10 +32,11 @@ def dropout(x: Any, dropout_ratio: float = 0.5) -> Variable:
     """Inverted dropout: in training, zero each element with probability ``dropout_ratio``
     and scale the rest by ``1 / (1 - dropout_ratio)``; in ``test_mode()``, the identity.
 
-    The mask is drawn on ``x``'s device by :func:`dezero.core.random.uniform`, so it is
-    fixed by the framework's generator on every device: ``dezero.core.seed(n)``, or
-    restoring :func:`dezero.core.random.get_state`, repeats it (a GPU's masks differ from
-    the CPU's for the same state).
+    The mask is drawn on ``x``'s device by
+    [`dezero.core.random.uniform`][dezero.core.random.uniform], so it is fixed by the framework's
+    generator on every device: ``dezero.core.seed(n)``, or restoring
+    [`dezero.core.random.get_state`][dezero.core.random.get_state], repeats it (a GPU's masks differ
+    from the CPU's for the same state).
 
     Args:
         x: a floating-point Variable or array.

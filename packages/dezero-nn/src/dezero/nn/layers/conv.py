@@ -112,8 +112,8 @@ class Conv2d(_ConvBase):
 class Deconv2d(_ConvBase):
     """Transposed 2-D convolution; ``W`` is ``(in_channels, out_channels, KH, KW)``.
 
-    Same arguments as :class:`Conv2d`, plus ``outsize`` (the output's ``(H, W)``, when
-    the stride leaves it ambiguous).
+    Same arguments as [`Conv2d`][dezero.nn.layers.Conv2d], plus ``outsize`` (the output's
+    ``(H, W)``, when the stride leaves it ambiguous).
     """
 
     _name = "Deconv2d"

@@ -29,8 +29,8 @@ class Layer:
     Parameters and sub-Layers assigned as attributes are registered in the order they
     are first assigned; ``named_params()`` walks them depth first, giving dotted names
     such as ``"l1.W"``. Arrays that are not learned but belong to the layer's state
-    (BatchNorm's running averages) are registered with :meth:`register_state` and saved
-    with the weights.
+    (BatchNorm's running averages) are registered with
+    [`register_state`][dezero.nn.layers.Layer.register_state] and saved with the weights.
 
     Subclasses implement ``forward(*inputs)``; calling the layer calls it.
 
@@ -126,9 +126,9 @@ class Layer:
         """Move every parameter and state array to GPU ``device``, in place; returns self.
 
         ``device`` is ``"cuda"`` (the default: the current GPU), ``"cuda:N"``, an int ``N``
-        or a :class:`~dezero.core.backend.Device`. Raises
-        :class:`~dezero.core.backend.GPUUnavailableError` (saying what is missing) when no
-        GPU backend is usable.
+        or a [`Device`][dezero.core.backend.Device]. Raises
+        [`GPUUnavailableError`][dezero.core.backend.GPUUnavailableError] (saying what is missing)
+        when no GPU backend is usable.
         """
         dev = _backend.get_device(
             "cuda" if device is None else device, f"{type(self).__name__}.to_gpu"
@@ -169,7 +169,8 @@ class Layer:
         return out
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy ``state`` (as from :meth:`state_dict`) into this layer.
+        """Copy ``state`` (as from [`state_dict`][dezero.nn.layers.Layer.state_dict]) into this
+        layer.
 
         Names the layer has but ``state`` lacks are *missing* (lazily-sized parameters
         that do not exist yet are not counted: they stay lazy); names ``state`` has but
@@ -273,7 +274,8 @@ class Layer:
         """Called after a load has put new arrays in place (lazy sizes follow them)."""
 
     def save_weights(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`state_dict` to ``path``, atomically; the layer stays where it is.
+        """Write [`state_dict`][dezero.nn.layers.Layer.state_dict] to ``path``, atomically; the
+        layer stays where it is.
 
         A path ending in ``.safetensors`` is written as safetensors (needs the optional
         ``safetensors`` package); any other as an uncompressed ``.npz``.
@@ -281,11 +283,12 @@ class Layer:
         _weights.save(path, self.state_dict())
 
     def load_weights(self, path: str | os.PathLike[str]) -> None:
-        """Load a file written by :meth:`save_weights`, strictly (names and shapes must match).
+        """Load a file written by [`save_weights`][dezero.nn.layers.Layer.save_weights], strictly
+        (names and shapes must match).
 
         Also reads DeZero 0.0.13's ``.npz`` files (names such as ``l0/W``), converting the
-        names and saying so with a :class:`~dezero.nn.weights.DeZeroFormatWarning`.
-        A damaged file is a :class:`~dezero.nn.weights.WeightFileError`; on any error the
+        names and saying so with a `dezero.nn.weights.DeZeroFormatWarning`.
+        A damaged file is a `dezero.nn.weights.WeightFileError`; on any error the
         layer is unchanged.
         """
         arrays = _weights.load(path)

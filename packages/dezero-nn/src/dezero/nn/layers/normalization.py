@@ -15,8 +15,8 @@ class BatchNorm(Layer):
     """Batch normalisation over axis 0 (and the spatial axes of 4-D input).
 
     ``gamma`` and ``beta`` are Parameters; ``avg_mean`` and ``avg_var`` are running
-    averages, registered as state: saved in :meth:`state_dict`, never optimised. All four
-    are created on the first call, sized by the input's axis 1, in its dtype.
+    averages, registered as state: saved in [`state_dict`][dezero.nn.layers.Layer.state_dict], never
+    optimised. All four are created on the first call, sized by the input's axis 1, in its dtype.
 
     Args:
         decay: weight of the old running average in each update.

@@ -16,7 +16,8 @@ __all__ = ["RNN", "LSTM"]
 
 
 class RNN(Layer):
-    """Elman RNN: ``h = tanh(x2h(x) + h2h(h_prev))``; call :meth:`reset_state` between sequences.
+    """Elman RNN: ``h = tanh(x2h(x) + h2h(h_prev))``; call
+    [`reset_state`][dezero.nn.layers.RNN.reset_state] between sequences.
 
     Args:
         hidden_size: size of ``h``.

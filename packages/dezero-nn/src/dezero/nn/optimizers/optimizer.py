@@ -52,9 +52,10 @@ class Optimizer:
     """Base class: ``setup(model)``, then ``update()`` after each ``backward()``.
 
     Subclasses set ``lr_name`` (the attribute schedules drive), ``hyper_names`` (saved
-    in :meth:`state_dict`) and implement ``update_one(name, param, state)``, where
-    ``state`` is a dict of arrays (and 0-d step counts) private to that parameter,
-    kept under the parameter's dotted name so it can be saved and restored.
+    in [`state_dict`][dezero.nn.optimizers.Optimizer.state_dict]) and implement
+    ``update_one(name, param, state)``, where ``state`` is a dict of arrays (and 0-d step counts)
+    private to that parameter, kept under the parameter's dotted name so it can be saved and
+    restored.
 
     Parameters whose ``grad`` is None are skipped (frozen or unused this step).
     State arrays follow their parameter when the model moves to another device between
@@ -131,7 +132,8 @@ class Optimizer:
         return out
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned, exactly; on any error nothing changes.
+        """Restore what [`state_dict`][dezero.nn.optimizers.Optimizer.state_dict] returned, exactly;
+        on any error nothing changes.
 
         State arrays go to the device of the parameter of the same name when the
         optimizer is set up, and must have its shape.

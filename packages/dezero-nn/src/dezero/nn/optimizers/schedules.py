@@ -2,12 +2,15 @@
 
 A schedule reads the optimizer's base rate (the attribute named by ``optimizer.lr_name``)
 when created, sets the rate for epoch 0 at once, and sets the next epoch's rate on each
-:meth:`Schedule.step`. Use it in a hand-written loop or hand it to the Trainer::
+[`Schedule.step`][dezero.nn.optimizers.Schedule.step]. Use it in a hand-written loop or hand it to
+the Trainer:
 
-    sched = CosineLR(opt, t_max=10)
-    for epoch in range(10):
-        train_one_epoch()
-        sched.step()
+```python
+sched = CosineLR(opt, t_max=10)
+for epoch in range(10):
+    train_one_epoch()
+    sched.step()
+```
 """
 
 from __future__ import annotations
