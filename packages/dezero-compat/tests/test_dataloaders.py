@@ -9,6 +9,7 @@ import pytest
 
 from dezero.compat import DataLoader, SeqDataLoader
 from dezero.compat.datasets import Dataset
+from dezero.core.testing import HostGPUBackend, isolated_backends
 
 
 class _Range(Dataset):
@@ -41,6 +42,28 @@ def test_next_reset_iteration():
     assert loader.iteration == 0 and next(loader)[1].tolist() == [0, 1, 2]
     assert iter(loader) is loader
     assert loader.gpu is False
+
+
+def test_gpu_attribute_follows_and_moves_the_device():
+    # DeZero's loader has a plain ``gpu`` flag: True after to_gpu(), and setting it moves
+    # the batches. A pretend GPU (host memory, its own array type) stands in for CuPy.
+    pairs = [(np.full(2, i, np.float32), i % 2) for i in range(4)]
+    with isolated_backends(HostGPUBackend()):
+        loader = DataLoader(pairs, batch_size=2, shuffle=False, gpu=True)
+        assert loader.gpu is True
+        x, t = next(loader)
+        assert isinstance(x, HostGPUBackend.Array) and isinstance(t, HostGPUBackend.Array)
+        loader.gpu = False
+        assert loader.gpu is False
+        x, t = next(loader)
+        assert type(x) is np.ndarray and type(t) is np.ndarray
+        np.testing.assert_array_equal(x, [[2, 2], [3, 3]])
+        assert t.tolist() == [0, 1]
+        loader.reset()
+        loader.gpu = True
+        x, _ = next(loader)
+        assert isinstance(x, HostGPUBackend.Array)
+        np.testing.assert_array_equal(np.asarray(x), [[0, 0], [1, 1]])
 
 
 def test_plain_sequence_of_pairs():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import zipfile
 
+import numpy as np
 import pytest
 
-from dezero.core.files import atomic_file, atomic_write_text, remove_stale_temporaries
+from dezero.core.files import atomic_file, atomic_write_text, remove_stale_temporaries, write_npz
 
 
 def _listing(folder):
@@ -58,3 +61,35 @@ def test_remove_stale_temporaries_only_touches_its_own_pattern(tmp_path):
     assert _listing(tmp_path) == sorted(keep)
     removed = remove_stale_temporaries(target, suffixes=(".part",))
     assert [p.name for p in removed] == [".ck[1].npz.abc.part"]
+
+
+# ---- write_npz -------------------------------------------------------------------------
+
+
+def test_write_npz_keeps_every_name_even_those_np_savez_takes_as_arguments():
+    # np.savez(f, **arrays) takes "file" and "allow_pickle" as its own parameters.
+    arrays = {
+        "file": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "allow_pickle": np.array([1, 2, 3], dtype=np.int64),
+        "model/l1.W": np.eye(2),
+        "__meta__": np.array('{"format": 1}'),
+    }
+    buf = io.BytesIO()
+    write_npz(buf, arrays)
+    buf.seek(0)
+    with np.load(buf, allow_pickle=False) as z:
+        assert sorted(z.files) == sorted(arrays)
+        for k, a in arrays.items():
+            assert z[k].dtype == a.dtype and z[k].shape == a.shape
+            assert np.array_equal(z[k], a)
+    # An uncompressed zip of "<name>.npy" members, the layout np.savez writes.
+    buf.seek(0)
+    with zipfile.ZipFile(buf) as zf:
+        infos = zf.infolist()
+    assert sorted(i.filename for i in infos) == sorted(k + ".npy" for k in arrays)
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+
+
+def test_write_npz_refuses_object_arrays():
+    with pytest.raises(ValueError, match="allow_pickle"):
+        write_npz(io.BytesIO(), {"x": np.array([None, 1], dtype=object)})

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from dezero.core import random, test_mode
+from dezero.core import Parameter, random, test_mode
 from dezero.nn import functions as F
 from dezero.nn import weights
 from dezero.nn.layers import BatchNorm, Layer, Linear
@@ -30,6 +30,25 @@ def test_saved_weight_file_has_the_mode_a_plain_open_would_give(tmp_path):
     finally:
         os.umask(mask)
 
+
+
+def test_names_that_np_savez_takes_as_its_own_arguments_round_trip(tmp_path):
+    # np.savez(f, **arrays) dropped "allow_pickle" silently and failed on "file".
+    class Odd(Layer):
+        def __init__(self):
+            super().__init__()
+            self.file = Parameter(np.arange(6.0).reshape(2, 3))
+            self.allow_pickle = Parameter(np.array([1.0, -1.0]))
+
+    src = Odd()
+    src.save_weights(tmp_path / "odd.npz")
+    assert sorted(load_npz(tmp_path / "odd.npz")) == ["allow_pickle", "file"]
+    dst = Odd()
+    dst.file.data[...] = 0
+    dst.allow_pickle.data[...] = 0
+    dst.load_weights(tmp_path / "odd.npz")
+    assert np.array_equal(dst.file.data, np.arange(6.0).reshape(2, 3))
+    assert np.array_equal(dst.allow_pickle.data, np.array([1.0, -1.0]))
 
 # ---- damaged files -------------------------------------------------------------------
 

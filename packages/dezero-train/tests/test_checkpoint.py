@@ -134,11 +134,11 @@ def test_a_failed_write_leaves_the_previous_checkpoint(tiny, tmp_path, monkeypat
     tr.fit(1)
     _, before = read_checkpoint(tmp_path / "checkpoint.npz")
 
-    def crash(f, **arrays):
+    def crash(f, arrays):
         f.write(b"PK\x03\x04 half an archive")
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(ckmod.np, "savez", crash)
+    monkeypatch.setattr(ckmod, "write_npz", crash)
     with pytest.raises(OSError, match="disk full"):
         tr.fit(2)
     monkeypatch.undo()
@@ -258,3 +258,13 @@ def test_resume_at_an_epoch_end_left_early_by_max_iters_matches_an_uninterrupted
     assert [r["loss"] for r in c.history] == [r["loss"] for r in a.history]
     assert np.array_equal(c.model.W.data, a.model.W.data)
     assert np.array_equal(c.model.b.data, a.model.b.data)
+
+
+def test_write_state_keeps_names_that_np_savez_takes_as_its_own_arguments(tmp_path):
+    # np.savez(f, **arrays) dropped an "allow_pickle" entry and failed on a "file" one.
+    state = {"allow_pickle": np.arange(3.0), "file": np.array([[1, 2]], dtype=np.int32), "n": 4}
+    ckmod.write_state(tmp_path / "s.npz", state)
+    back = ckmod.read_state(tmp_path / "s.npz")
+    assert sorted(back) == ["allow_pickle", "file", "n"] and back["n"] == 4
+    assert np.array_equal(back["allow_pickle"], np.array([0.0, 1.0, 2.0]))
+    assert back["file"].dtype == np.int32 and back["file"].tolist() == [[1, 2]]

@@ -125,10 +125,11 @@ def test_save_weights_is_atomic_on_failure(tmp_path, monkeypatch):
     Net().save_weights(path)
     old = path.read_bytes()
 
-    def boom(*a, **k):
+    def boom(f, arrays):
+        f.write(b"PK\x03\x04 half an archive")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", boom)
+    monkeypatch.setattr(weights, "write_npz", boom)
     with pytest.raises(OSError, match="disk full"):
         Net().save_weights(path)
     assert path.read_bytes() == old

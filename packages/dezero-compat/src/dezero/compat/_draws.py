@@ -31,7 +31,7 @@ class GlobalRandn(Initializer):
         self.scaled = scaled
         self.blocks = blocks
 
-    def __call__(self, shape: tuple[int, ...], dtype: Any = np.float32, *,  # type: ignore[override]
+    def __call__(self, shape: tuple[int, ...], dtype: Any = np.float32, *,
                  fan_in: int | None = None, fan_out: int | None = None,
                  generator: Any = None) -> np.ndarray:
         shape = tuple(int(s) for s in shape)

@@ -66,7 +66,7 @@ def backward(v: Any, retain_grad: bool = False, create_graph: bool = False) -> N
         _NativeVariable.backward(v, retain_grad=retain_grad, create_graph=create_graph)
         return
     v.grad = None
-    _NativeVariable.backward(  # type: ignore[call-arg]  # the signature after the change
+    _NativeVariable.backward(
         v, retain_grad=retain_grad, create_graph=create_graph, grad=g
     )
     if v.grad is None and (retain_grad or v.creator is None):
@@ -86,7 +86,10 @@ class Variable(_NativeVariable, metaclass=_VariableMeta):
 
     __slots__ = ()
 
-    def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
+    # DeZero's signature (retain_grad first, no grad argument) in place of the native one.
+    def backward(  # type: ignore[override]
+        self, retain_grad: bool = False, create_graph: bool = False
+    ) -> None:
         """Gradients of this Variable; starts from ``self.grad`` when it is set (DeZero)."""
         backward(self, retain_grad, create_graph)
 

@@ -6,7 +6,8 @@ Its gradients are plain arrays, not Variables: ``x.grad`` prints ``8.0``, not
 
 from __future__ import annotations
 
-from typing import Any
+from types import MemberDescriptorType
+from typing import Any, cast
 
 from dezero.compat.core import (
     Config,
@@ -34,7 +35,9 @@ __all__ = [
     "setup_variable", "add", "sub", "rsub", "mul", "div", "rdiv", "neg", "pow",
 ]
 
-_GRAD = _NativeVariable.grad  # the slot that holds the gradient Variable
+# The slot that holds the gradient Variable, as its descriptor (mypy sees only the instance
+# attribute ``grad``).
+_GRAD = cast(MemberDescriptorType, _NativeVariable.grad)  # type: ignore[misc]
 
 
 class Variable(_Variable):
@@ -42,7 +45,7 @@ class Variable(_Variable):
 
     __slots__ = ()
 
-    @property  # type: ignore[override]
+    @property
     def grad(self) -> Any:
         g = _GRAD.__get__(self)
         return None if g is None else g.data

@@ -22,7 +22,7 @@ __all__ = ["gpu_enable", "get_array_module", "as_numpy", "as_cupy", "cupy"]  # n
 try:
     import dezero.cuda as _cuda  # noqa: I001  (the optional plug-in; CuPy loads lazily)
 except ImportError:  # dezero-cuda not installed
-    _cuda = None
+    _cuda = None  # type: ignore[assignment]  # the checks below test for None
 
 
 def __getattr__(name: str) -> Any:

@@ -40,11 +40,15 @@ class DataLoader(_DL.DataLoader):
 
     @property
     def gpu(self) -> bool:
-        return self.device == "gpu"
+        """Whether batches go to a GPU; setting it is ``to_gpu()`` or ``to_cpu()``."""
+        return self.device.is_gpu
 
     @gpu.setter
     def gpu(self, value: bool) -> None:
-        self.device = "gpu" if value else "cpu"
+        if value:
+            self.to_gpu()
+        else:
+            self.to_cpu()
 
     def reset(self) -> None:
         """Start a new epoch: ``iteration = 0`` and a new order (if shuffling)."""

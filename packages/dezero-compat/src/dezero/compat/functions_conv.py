@@ -85,14 +85,16 @@ class Deconv2d(_conv.Deconv2d, Function):
     the output is ``stride * (H - 1) + KH - 2 * pad`` high (and likewise wide)."""
 
     def __init__(self, stride: Any = 1, pad: Any = 0, outsize: Any = None) -> None:
-        super().__init__(_pair(stride), _pair(pad), None if outsize is None else _pair(outsize))
+        # Without outsize, forward() computes it from the input (DeZero's rule) before use.
+        super().__init__(_pair(stride), _pair(pad),
+                         None if outsize is None else _pair(outsize))  # type: ignore[arg-type]
         self._outsize_arg = outsize
 
     def forward(self, x: Any, W: Any, b: Any = None) -> Any:
         if self._outsize_arg is None:
-            self.outsize = tuple(  # type: ignore[assignment]
-                get_deconv_outsize(x.shape[2 + i], W.shape[2 + i], self.stride[i], self.pad[i])
-                for i in (0, 1)
+            self.outsize = (
+                get_deconv_outsize(x.shape[2], W.shape[2], self.stride[0], self.pad[0]),
+                get_deconv_outsize(x.shape[3], W.shape[3], self.stride[1], self.pad[1]),
             )
         return super().forward(x, W, b)
 

@@ -5,7 +5,8 @@ temporary file in the same folder (``.<name>.<random>.tmp``), which is synced an
 renamed over the target with `os.replace`, atomic within one file system. On an
 exception the temporary file is removed. A process killed outright (SIGKILL, power loss)
 can still leave one behind; [`remove_stale_temporaries`][dezero.core.files.remove_stale_temporaries]
-clears those at the next start.
+clears those at the next start. [`write_npz`][dezero.core.files.write_npz] is the ``.npz``
+writer the packages put inside such a file.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_file", "atomic_write", "atomic_write_text", "remove_stale_temporaries"]
+import numpy as np
+
+__all__ = [
+    "atomic_file",
+    "atomic_write",
+    "atomic_write_text",
+    "remove_stale_temporaries",
+    "write_npz",
+]
 
 TEMP_SUFFIX = ".tmp"
 
@@ -53,7 +63,7 @@ def atomic_file(
     Examples:
         ```python
         with atomic_file("weights.npz") as f:
-            np.savez(f, W=W)
+            write_npz(f, {"W": W})
         ```
     """
     path = Path(path)
@@ -80,6 +90,20 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
     with atomic_file(path) as f:
         write(f)
     return Path(path)
+
+
+def write_npz(file: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` to the open binary ``file`` as an uncompressed ``.npz``, without pickle.
+
+    What ``np.savez(file, **arrays)`` writes, except that every name is stored as given:
+    ``np.savez`` would take the names ``file`` and ``allow_pickle`` as its own arguments
+    (failing, or dropping the array silently). An object array raises ``ValueError``
+    (``np.load(..., allow_pickle=False)`` could not read it back).
+    """
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, a in arrays.items():
+            with z.open(name + ".npy", mode="w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, np.asanyarray(a), allow_pickle=False)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -39,7 +39,8 @@ def _own_generator(seed: int | None) -> np.random.Generator:
     if seed is not None:
         return make_generator(seed)
     bit = get_generator().bit_generator
-    seq = getattr(bit, "seed_seq", None) or bit._seed_seq  # public from NumPy 1.25
+    # Public from NumPy 1.25; NumPy 1.24 (still supported) has only the private name.
+    seq = getattr(bit, "seed_seq", None) or bit._seed_seq  # type: ignore[attr-defined]
     return np.random.Generator(np.random.PCG64(seq.spawn(1)[0]))
 
 

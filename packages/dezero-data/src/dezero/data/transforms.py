@@ -10,7 +10,7 @@ sample by sample (see [`apply_batch`][dezero.data.transforms.apply_batch]).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -157,8 +157,8 @@ class Compose(Transform):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.check_state_dict(state)  # every step first, then apply: all or nothing
         for t, st in zip(self.transforms, state["transforms"]):
-            if st is not None:
-                t.load_state_dict(st)  # type: ignore[union-attr]
+            if st is not None:  # a step with a state is a stateful transform (load_state_dict)
+                cast(Any, t).load_state_dict(st)
 
     def __call__(self, x: Any) -> Any:
         for t in self.transforms:

@@ -53,6 +53,10 @@ class MultiNodeBatchNorm(Layer):
             [`dezero.nn.layers.BatchNorm`][dezero.nn.layers.BatchNorm].
     """
 
+    # Running averages (host or device arrays), None until the first call or a load.
+    avg_mean: Any
+    avg_var: Any
+
     def __init__(self, comm: Any, decay: float = 0.9, eps: float = 2e-5) -> None:
         super().__init__()
         if not 0.0 <= decay <= 1.0:

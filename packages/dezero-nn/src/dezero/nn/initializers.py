@@ -92,7 +92,8 @@ class Initializer:
 class Zeros(Initializer):
     """All zeros."""
 
-    def _draw(self, shape, fan_in, fan_out, gen):  # type: ignore[no-untyped-def]
+    def _draw(self, shape: tuple[int, ...], fan_in: int, fan_out: int,
+              gen: np.random.Generator) -> np.ndarray:
         return np.zeros(shape)
 
 
@@ -103,7 +104,8 @@ class Constant(Initializer):
         super().__init__(generator)
         self.value = float(value)
 
-    def _draw(self, shape, fan_in, fan_out, gen):  # type: ignore[no-untyped-def]
+    def _draw(self, shape: tuple[int, ...], fan_in: int, fan_out: int,
+              gen: np.random.Generator) -> np.ndarray:
         return np.full(shape, self.value)
 
 
@@ -118,7 +120,8 @@ class Normal(Initializer):
         self.scale = float(scale)
         self.mean = float(mean)
 
-    def _draw(self, shape, fan_in, fan_out, gen):  # type: ignore[no-untyped-def]
+    def _draw(self, shape: tuple[int, ...], fan_in: int, fan_out: int,
+              gen: np.random.Generator) -> np.ndarray:
         return gen.standard_normal(shape) * self.scale + self.mean
 
 
@@ -131,7 +134,8 @@ class Uniform(Initializer):
             raise ValueError(f"Uniform: invalid scale: {scale}")
         self.scale = float(scale)
 
-    def _draw(self, shape, fan_in, fan_out, gen):  # type: ignore[no-untyped-def]
+    def _draw(self, shape: tuple[int, ...], fan_in: int, fan_out: int,
+              gen: np.random.Generator) -> np.ndarray:
         return gen.uniform(-self.scale, self.scale, size=shape)
 
 
@@ -150,7 +154,8 @@ class _FanScaled(Initializer):
     def _fan(self, fan_in: int, fan_out: int) -> float:
         return fan_in
 
-    def _draw(self, shape, fan_in, fan_out, gen):  # type: ignore[no-untyped-def]
+    def _draw(self, shape: tuple[int, ...], fan_in: int, fan_out: int,
+              gen: np.random.Generator) -> np.ndarray:
         fan = self._fan(fan_in, fan_out)
         if fan <= 0:
             raise ValueError(f"{type(self).__name__}: fan must be positive, got {fan}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dezero.core.files import atomic_file
+from dezero.core.files import atomic_file, write_npz
 
 __all__ = [
     "WeightFileError",
@@ -63,8 +63,7 @@ def save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> 
     """
     _check_arrays("save_npz", arrays)
     with atomic_file(path) as f:
-        # A file object keeps numpy from appending ".npz" to the name.
-        np.savez(f, **arrays)
+        write_npz(f, arrays)
 
 
 def _describe_start(head: bytes) -> str:

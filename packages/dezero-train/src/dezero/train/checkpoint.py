@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dezero.core import backend
-from dezero.core.files import atomic_write
+from dezero.core.files import atomic_write, write_npz
 from dezero.train.state import StateError
 
 if TYPE_CHECKING:
@@ -87,10 +87,7 @@ def write_state(path: str | os.PathLike[str], state: Mapping[str, Any]) -> Path:
     meta = {"format": FORMAT, "state": _split(state, "", arrays)}
     arrays[_META] = np.array(json.dumps(meta))
 
-    def write(f: Any) -> None:
-        np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub misreads **kwargs
-
-    return atomic_write(path, write)
+    return atomic_write(path, lambda f: write_npz(f, arrays))
 
 
 def _damaged(path: Path, problem: str) -> CheckpointError:

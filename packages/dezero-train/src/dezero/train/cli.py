@@ -104,7 +104,7 @@ def _communicator(args: argparse.Namespace) -> Any:
         ) from e
     from dezero.train._distributed import register
 
-    kind = {True: "nccl", False: "mpi"}.get(args.gpu, "auto")  # type: ignore[call-overload]
+    kind = {True: "nccl", False: "mpi"}.get(args.gpu, "auto")
     comm = create_communicator(kind)
     register(comm)
     return comm

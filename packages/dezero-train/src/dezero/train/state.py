@@ -66,8 +66,9 @@ def check_rng_state(what: str, state: Any) -> None:
     [`dezero.core.random.set_state`][dezero.core.random.set_state] takes."""
     if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
         raise StateError(f"{what} is not a PCG64 generator state: {str(state)[:80]!r}")
+    scratch: np.random.BitGenerator = np.random.PCG64()  # typed as any bit generator's state
     try:  # NumPy's own validation, on a scratch generator
-        np.random.PCG64().state = copy.deepcopy(state)
+        scratch.state = copy.deepcopy(state)
     except (TypeError, ValueError, KeyError, OverflowError) as e:
         raise StateError(f"{what} is not a valid PCG64 state: {e}") from e
 
@@ -293,6 +294,12 @@ def check_transforms_state(what: str, loader: Any, state: Any) -> Apply:
         raise StateError(
             f"{what}: random transforms differ: the state has {got}, the dataset {sorted(found)}"
         )
+    def restore(t: Any, s: Any) -> Apply:
+        return lambda: t.load_state_dict(s)
+
+    def reseed(t: Any, s: Any) -> Apply:
+        return lambda: _random.set_state(s["rng"], t.rng)
+
     steps: list[Apply] = []
     for path, t in found.items():
         s = copy.deepcopy(state[path])
@@ -300,12 +307,12 @@ def check_transforms_state(what: str, loader: Any, state: Any) -> Apply:
             check = getattr(t, "check_state_dict", None)
             if callable(check):
                 check(s)
-            steps.append(lambda t=t, s=s: t.load_state_dict(s))
+            steps.append(restore(t, s))
         else:
             if not isinstance(s, Mapping) or "rng" not in s:
                 raise StateError(f"{what}: {path}: expected {{'rng': <generator state>}}")
             check_rng_state(f"{what}: {path}", s["rng"])
-            steps.append(lambda t=t, s=s: _random.set_state(s["rng"], t.rng))
+            steps.append(reseed(t, s))
 
     def apply() -> None:
         for step in steps:

@@ -516,11 +516,17 @@ class Trainer:
                 getattr(self.optimizer, "actual_optimizer", self.optimizer),
                 state["optimizer"], state["model"])),
         ]
+
+        def loader_checks(n: str, ld: Any) -> list[tuple[str, Callable[[], _state.Apply]]]:
+            return [
+                (f"loaders[{n!r}]", lambda: _state.check_loader_state(
+                    f"loaders[{n!r}]", ld, loaders.get(n))),
+                (f"transforms[{n!r}]", lambda: _state.check_transforms_state(
+                    f"transforms[{n!r}]", ld, transforms.get(n, {}))),
+            ]
+
         for name, loader in self._loaders():
-            checks.append((f"loaders[{name!r}]", lambda n=name, ld=loader: (
-                _state.check_loader_state(f"loaders[{n!r}]", ld, loaders.get(n)))))
-            checks.append((f"transforms[{name!r}]", lambda n=name, ld=loader: (
-                _state.check_transforms_state(f"transforms[{n!r}]", ld, transforms.get(n, {})))))
+            checks += loader_checks(name, loader)
         checks += [
             ("random", lambda: _state.check_random_state(state["random"])),
             ("callbacks", lambda: _state.check_callbacks_state(self.callbacks,

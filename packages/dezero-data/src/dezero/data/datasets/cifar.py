@@ -182,7 +182,7 @@ class CIFAR100(CIFAR10):
         self.data, self.label = parse_cifar100_tar(self._fetch(), self.train, self.label_type)
 
     @staticmethod
-    def labels(label_type: str = "fine") -> dict[int, str]:  # type: ignore[override]
+    def labels(label_type: str = "fine") -> dict[int, str]:
         names = _FINE if label_type == "fine" else _COARSE
         return dict(enumerate(names))
 

@@ -105,7 +105,7 @@ class Conv2d(Function):
         if need[0]:
             gx = deconv2d(gy, W, None, self.stride, self.pad, outsize=x.shape[2:])
         if need[1]:
-            gW = Conv2dGradW(W.shape[2:], self.stride, self.pad, self.col)(x, gy)
+            gW = Conv2dGradW((W.shape[2], W.shape[3]), self.stride, self.pad, self.col)(x, gy)
         self.col = None
         if len(self.inputs) == 2:
             return gx, gW
@@ -232,7 +232,7 @@ class Deconv2d(Function):
         if need[0]:
             gx = conv2d(gy, W, None, self.stride, self.pad)
         if need[1]:
-            gW = Conv2dGradW(W.shape[2:], self.stride, self.pad, None)(gy, x)
+            gW = Conv2dGradW((W.shape[2], W.shape[3]), self.stride, self.pad, None)(gy, x)
         if len(self.inputs) == 2:
             return gx, gW
         if need[2]:

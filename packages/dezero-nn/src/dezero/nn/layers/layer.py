@@ -44,6 +44,9 @@ class Layer:
         ...         return self.l2(F.sigmoid(self.l1(x)))
     """
 
+    _children: dict[str, None]  # registered Parameter and Layer attributes, in order
+    _states: dict[str, None]  # attributes registered with register_state
+
     def __init__(self) -> None:
         # A dict used as an ordered set: deterministic order, unlike DeZero's set.
         object.__setattr__(self, "_children", {})
@@ -230,11 +233,13 @@ class Layer:
             arr = _weights.cast_checked(func, name, arr, dtype)
             shapes[name] = tuple(arr.shape)
             plan.append((kind, obj, arr, ref))
+        def shapes_under(pre: str) -> Callable[[str], tuple[int, ...] | None]:
+            return lambda n: shapes.get(pre + n)
+
         problems = []
         for lname, layer in layers.items():
             pre = lname + "." if lname else ""
-            problems += [f"{pre}{m}" for m in layer._shape_problems(
-                lambda n, pre=pre: shapes.get(pre + n))]
+            problems += [f"{pre}{m}" for m in layer._shape_problems(shapes_under(pre))]
         if problems:
             raise ValueError(f"{func}: the shapes do not fit the model: " + "; ".join(problems))
         # Everything checked: now apply (device copies may still fail, so build them first).

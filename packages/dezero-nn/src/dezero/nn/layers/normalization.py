@@ -23,6 +23,10 @@ class BatchNorm(Layer):
         eps: added to the variance before the square root.
     """
 
+    # Running averages (host or device arrays), None until the first call or a load.
+    avg_mean: Any
+    avg_var: Any
+
     def __init__(self, decay: float = 0.9, eps: float = 2e-5) -> None:
         super().__init__()
         if not 0.0 <= decay <= 1.0:

@@ -22,6 +22,7 @@ class BasicBlock(Layer):
     """Two 3x3 convolutions with a shortcut (ResNet 18/34)."""
 
     expansion = 1
+    proj: Conv2d | None  # None where the shortcut is the identity
 
     def __init__(self, in_ch: int, ch: int, stride: int) -> None:
         super().__init__()

@@ -26,7 +26,7 @@ class Adam(Optimizer):
     """
 
     lr_name = "alpha"
-    hyper_names = ("alpha", "beta1", "beta2", "eps")
+    hyper_names: tuple[str, ...] = ("alpha", "beta1", "beta2", "eps")
 
     def __init__(self, alpha: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
