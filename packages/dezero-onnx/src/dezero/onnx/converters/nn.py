@@ -131,7 +131,7 @@ def _check_2d(f: Any) -> None:
         raise ConversionError(f"{type(f).__name__}: only 4-d (N, C, H, W) inputs are supported")
 
 
-def _window_attrs(f: Any, kernel: Any) -> dict[str, list[int]]:
+def _window_attrs(f: Any, kernel: Any) -> dict[str, Any]:
     """ONNX's ``kernel_shape``, ``strides`` and ``pads`` of the 2-d sliding-window op ``f``.
 
     Shared by convolution, deconvolution and pooling. dezero pads both ends of an axis
@@ -143,7 +143,7 @@ def _window_attrs(f: Any, kernel: Any) -> dict[str, list[int]]:
             "pads": [ph, pw, ph, pw]}
 
 
-def _conv_attrs(f: Any, x: str, W: str, b: str | None) -> tuple[list[str], dict[str, list[int]]]:
+def _conv_attrs(f: Any, x: str, W: str, b: str | None) -> tuple[list[str], dict[str, Any]]:
     """The inputs (the bias only when there is one) and window attributes of Conv and
     ConvTranspose; the kernel's size is read off ``W``'s shape (out, in, kh, kw)."""
     return [x, W] + ([b] if b is not None else []), _window_attrs(f, f.inputs[1].shape[2:])
@@ -170,7 +170,7 @@ def _deconv2d(ctx: _Ctx, f: Any, x: str, W: str, b: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------- pooling
-def _pool_attrs(f: Any) -> dict[str, list[int]]:
+def _pool_attrs(f: Any) -> dict[str, Any]:
     return _window_attrs(f, _attr(f, "k", "kernel_size", "ksize"))
 
 
