@@ -1,7 +1,8 @@
 """Data-parallel training for the Trainer (``Trainer(..., comm=comm)``), over dezero.dist.
 
 Kept apart from trainer.py: the Trainer calls in here at a few points (seeding, epoch
-start, metric reduction, evaluation, outputs, checkpoints) when it has a communicator.
+start, agreed stops, metric reduction, evaluation, outputs, checkpoints) when it has a
+communicator.
 """
 
 from __future__ import annotations
