@@ -264,3 +264,31 @@ def test_cli_distributed_rank_0_holds_the_lock_and_writes_the_outputs(tmp_path):
     p = run_job(3, "--resume", job=cli, timeout=90)
     assert p.returncode != 0
     assert "written by 2 ranks, this run has 3" in p.stderr, p.stdout + p.stderr
+
+
+def test_cli_distributed_a_nan_on_rank_1_alone_exits_with_status_3(tmp_path):
+    # Rank 1's 4th loss is NaN: every rank stops before that update, and the job exits
+    # with the CLI's divergence status, though rank 0, which reports, saw no NaN itself.
+    script = tmp_path / "nan_on_rank1.py"
+    script.write_text(
+        "import os, sys\n"
+        "import numpy as np\n"
+        "import dezero.nn.functions as F\n"
+        "from dezero.train.cli import main\n"
+        "if os.environ['OMPI_COMM_WORLD_RANK'] == '1':\n"
+        "    ce, calls = F.softmax_cross_entropy, []\n"
+        "    def nan_4th(y, t):\n"
+        "        calls.append(1)\n"
+        "        return ce(y, t) * (np.nan if len(calls) == 4 else 1.0)\n"
+        "    F.softmax_cross_entropy = nan_4th\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    out = tmp_path / "run"
+    p = run_job(2, "--dataset", "spiral", "--distributed", "--epochs", "2", "--hidden", "10",
+                "--batch-size", "15", "--gpu", "false", "--quiet", "--out", str(out),
+                job=(str(script),), timeout=90)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "error: rank 1: TerminateOnNaN: the loss became nan at epoch 1, batch 4" in p.stderr
+    weights = _load(out / "weights.npz")
+    assert weights and all(np.isfinite(w).all() for w in weights.values())
+
