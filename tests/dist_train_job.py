@@ -9,12 +9,13 @@ checkpointing every 3 iterations and at each epoch end; ``--kill-at N`` kills ra
 right after update N. ``--equiv``: float64, no dropout, SGD, unshuffled shards, so a test
 can rebuild the same steps in one process. ``--nan-at N``: rank 1's loss is NaN at
 update N, with TerminateOnNaN. ``--stop-in EVENT --stop-at N``: rank 1 alone calls
-``trainer.stop`` in callback event EVENT (``on_batch_end`` after update N, ``on_epoch_begin``
-or ``on_epoch_end`` of epoch N), or, for EVENT ``signal``, from a SIGUSR1 handler that its
-loss function triggers while computing update N; the ranks then save a checkpoint.
-``--checkpoint-every N``: with ``--equiv``, a Checkpoint every N updates. ``--raise-at N``:
-rank 1's loss function raises at update N. Each rank writes OUT/final.rank<r>.npz (weights),
-OUT/history.rank<r>.json and OUT/stop.rank<r>.json (iteration, stop reason) at the end.
+``trainer.stop`` in event EVENT of a callback that only it has (``on_batch_end`` after
+update N, ``on_epoch_begin`` or ``on_epoch_end`` of epoch N), or, for EVENT ``signal``,
+from a SIGUSR1 handler that its loss function triggers while computing update N; the
+ranks then save a checkpoint. ``--checkpoint-every N``: with ``--equiv``, a Checkpoint
+every N updates. ``--raise-at N``: rank 1's loss function raises at update N. Each rank
+writes OUT/final.rank<r>.npz (weights), OUT/history.rank<r>.json and OUT/stop.rank<r>.json
+(iteration, stop reason) at the end.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def main() -> None:
         model, opt, cbs = Net(0.0), SGD(lr=0.3), [CSVLogger("history.csv")]
         if args.checkpoint_every:
             cbs.append(Checkpoint("checkpoint.npz", every_n_iters=args.checkpoint_every))
-        if args.stop_in not in (None, "signal"):
+        if args.stop_in not in (None, "signal") and comm.rank == 1:
+            # On rank 1 only: the ranks agree after the events that any rank's callbacks have.
             cbs.append(stopper(args.stop_in, args.stop_at, comm.rank))
     else:
         # The same transform seed on every rank: Trainer(seed=, comm=) makes them differ.

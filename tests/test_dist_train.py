@@ -210,8 +210,6 @@ def test_a_stop_on_one_rank_anywhere_stops_every_rank_at_the_same_point(tmp_path
     assert stops[0]["reason"] == stops[1]["reason"]
     assert stops[0]["reason"].startswith("rank 1: ")
     assert ("SIGUSR1" if "signal" in case else args[1]) in stops[0]["reason"]
-    if p.stdout.count("rank 1: ") != 1:  # printed once, by rank 0
-        pytest.fail(p.stdout)
     # Every rank has the weights of exactly `updates` updates, and the same history.
     weights, records = _reference(updates)
     w = [_load(tmp_path / f"final.rank{r}.npz") for r in (0, 1)]
@@ -220,7 +218,7 @@ def test_a_stop_on_one_rank_anywhere_stops_every_rank_at_the_same_point(tmp_path
         np.testing.assert_allclose(w[0][k], v, rtol=1e-10, atol=1e-13, err_msg=k)
     histories = [json.loads((tmp_path / f"history.rank{r}.json").read_text()) for r in (0, 1)]
     assert histories[0] == histories[1]
-    assert len(histories[0]) == epochs == len(records[:epochs])
+    assert len(histories[0]) == len(records) == epochs
     for rec, want in zip(histories[0], records):
         assert rec["test_loss"] == pytest.approx(want["test_loss"], rel=1e-10)
     # The checkpoint both ranks saved after fit() is of that same point.
