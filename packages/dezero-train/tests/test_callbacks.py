@@ -63,6 +63,27 @@ def test_callback_events_come_in_order(tiny, tmp_path):
     assert log == want
 
 
+class StopAtEpochBegin(Recorder):
+    def on_epoch_begin(self, trainer, epoch):
+        super().on_epoch_begin(trainer, epoch)
+        if epoch == 2:
+            trainer.stop("enough")
+
+
+def test_a_stop_at_epoch_begin_runs_no_batch_of_that_epoch(tiny, tmp_path):
+    log: list[tuple] = []
+    stopper, after = StopAtEpochBegin("stop", log), Recorder("after", log)
+    trainer, net, *_ = _make(tiny, epochs_data=48, out=tmp_path, callbacks=[stopper, after])
+    trainer.fit(3)
+    # Epoch 1 whole (3 batches); epoch 2 begins for every callback and stops at once.
+    assert net.calls.count(("forward", True, True)) == 3
+    assert (trainer.epoch, trainer.iteration, trainer.iteration_in_epoch) == (1, 3, 0)
+    assert trainer.stop_training and trainer.stop_reason == "enough"
+    assert [r["epoch"] for r in trainer.history] == [1]
+    assert log[-4:] == [("stop", "epoch_begin", 2), ("after", "epoch_begin", 2),
+                        ("stop", "train_end"), ("after", "train_end")]
+
+
 class Inject(Callback):
     """Put a scripted value into each epoch's record, to drive EarlyStopping exactly."""
 

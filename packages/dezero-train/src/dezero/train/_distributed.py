@@ -1,7 +1,8 @@
 """Data-parallel training for the Trainer (``Trainer(..., comm=comm)``), over dezero.dist.
 
 Kept apart from trainer.py: the Trainer calls in here at a few points (seeding, epoch
-start, metric reduction, evaluation, outputs, checkpoints) when it has a communicator.
+start, agreed stops, metric reduction, evaluation, outputs, checkpoints) when it has a
+communicator.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def abort_peers(code: int = 1) -> None:
         _active[-1].abort(code)
 
 
+#: The events inside the loop after which a callback's stop may need agreeing.
+_STOP_HOOKS = ("on_epoch_begin", "on_loss", "on_batch_end")
+
+
 def _rank_file(path: Path, rank: int, iteration: int) -> Path:
     return path.with_name(f"{path.name}.rank{rank}.it{iteration}.npz")
 
@@ -63,7 +68,7 @@ class Distributed:
     - Only rank 0 shows progress, writes the history files, plots and weights.
     - Metrics are reduced as (sum, count) pairs over the ranks (``Trainer._reduced``);
       evaluation of a scattered test set leaves out its padding.
-    - A stop asked on one rank before an update (``Callback.on_loss``) stops every rank.
+    - A stop asked on any rank stops every rank at the same point (:meth:`agree_stop`).
     """
 
     def __init__(self, trainer: Trainer, comm: Any) -> None:
@@ -74,6 +79,10 @@ class Distributed:
         if not isinstance(trainer.optimizer, MultiNodeOptimizer):
             trainer.optimizer = create_multi_node_optimizer(trainer.optimizer, comm)
         trainer.settings["world_size"] = self.size
+        #: This rank's ``trainer.stop(reason)`` not agreed yet.
+        self.pending_stop: str | None = None
+        #: The events after which the ranks agree on stops in this ``fit()``.
+        self.stop_points: frozenset[str] = frozenset(("on_epoch_end",))
         register(comm)
 
     @property
@@ -104,21 +113,44 @@ class Distributed:
         if callable(fn):
             fn(trainer.epoch)
 
-    def agree_stop(self, trainer: Trainer) -> None:
-        """After ``on_loss``: if any rank stopped, every rank stops before the update.
+    # ---- stops: every rank stops at the same point ----------------------------------------
+    def request_stop(self, reason: str) -> None:
+        """``trainer.stop(reason)`` on this rank: held until the next agreement point."""
+        self.pending_stop = str(reason)
 
-        One small collective per batch, made only when a callback has an ``on_loss``
-        (``TerminateOnNaN``): otherwise a rank that stopped alone would leave the others
-        waiting in the gradient average.
+    def begin_fit(self, trainer: Trainer) -> None:
+        """After ``on_train_begin``: agree where stops are agreed in this ``fit()``.
+
+        The points are the batch and epoch-begin events that some callback, on any rank,
+        overrides (a callback might stop there), plus every epoch end. Each is one small
+        collective, the same on every rank; an event no callback overrides costs nothing.
+        A stop asked in ``on_train_begin`` travels with this exchange.
         """
-        if not any(type(cb).on_loss is not Callback.on_loss for cb in trainer.callbacks):
-            return
-        reasons = self.comm.allgather_obj(trainer.stop_reason if trainer.stop_training else None)
-        if not trainer.stop_training:
-            for r, reason in enumerate(reasons):
-                if reason is not None:
-                    trainer.stop(f"rank {r}: {reason}")
-                    break
+        hooks = {name for name in _STOP_HOOKS
+                 if any(getattr(type(cb), name) is not getattr(Callback, name)
+                        for cb in trainer.callbacks)}
+        gathered = self.comm.allgather_obj((sorted(hooks), self.pending_stop))
+        self.stop_points = frozenset(
+            ["on_epoch_end", *(name for names, _ in gathered for name in names)])
+        self._apply(trainer, [reason for _, reason in gathered])
+
+    def agree_stop(self, trainer: Trainer, point: str) -> None:
+        """After event ``point``: if any rank asked to stop, every rank stops here.
+
+        One collective (every rank's pending reason) at each of :attr:`stop_points`; at
+        other events a pending stop waits, so no rank ever leaves the loop alone. All
+        ranks end with the same ``stop_reason``, ``"rank <r>: <reason>"`` (the lowest rank
+        that asked), and the same counters.
+        """
+        if point in self.stop_points:
+            self._apply(trainer, self.comm.allgather_obj(self.pending_stop))
+
+    def _apply(self, trainer: Trainer, reasons: list[str | None]) -> None:
+        for r, reason in enumerate(reasons):
+            if reason is not None:
+                self.pending_stop = None
+                trainer._set_stop(f"rank {r}: {reason}")
+                return
 
     def reduced(self, summary: Summary) -> Summary:
         """Every rank's (sum, count) pairs added in rank order: the same result on every rank."""

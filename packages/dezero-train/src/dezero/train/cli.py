@@ -202,6 +202,9 @@ def _run_locked(args: argparse.Namespace, out: Path, comm: Any) -> Path:
                   f"train further)", flush=True)
             return out
     trainer.fit(args.epochs)
+    diverged = nan_stop.stopped
+    if comm is not None:  # the stop was agreed; whether a NaN caused it, only its rank knows
+        diverged = any(comm.allgather_obj(diverged))
     if not root:
         return out  # rank 0 writes the outputs
     trainer.history.to_csv(out / "history.csv")
@@ -209,7 +212,7 @@ def _run_locked(args: argparse.Namespace, out: Path, comm: Any) -> Path:
     model.save_weights(out / "weights.npz")
     if not args.quiet:
         print(f"wrote {out / 'history.csv'}, {plot}, {out / 'weights.npz'}", flush=True)
-    if nan_stop.stopped:
+    if diverged:
         raise Diverged(f"{trainer.stop_reason} The weights written are the last finite ones.")
     return out
 

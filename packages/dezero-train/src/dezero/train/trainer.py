@@ -275,8 +275,12 @@ class Trainer:
         self.max_epoch = max_epoch
         self.stop_training = False
         self.stop_reason = None
+        if self._dist is not None:
+            self._dist.pending_stop = None  # as a stop asked before fit() is forgotten
         for cb in self.callbacks:
             cb.on_train_begin(self)
+        if self._dist is not None:
+            self._dist.begin_fit(self)  # where the ranks agree on stops; one asked so far
         try:
             with backend.using_device(self.device):  # GPU libraries run on the current one
                 while self.epoch < max_epoch and not self.stop_training:
@@ -294,6 +298,8 @@ class Trainer:
         if self.iteration_in_epoch == 0:
             for cb in self.callbacks:
                 cb.on_epoch_begin(self, epoch)
+            if self._stop_now("on_epoch_begin"):
+                return  # before any batch: nothing of this epoch was done
         total = self._iters_per_epoch()
         limit = self.max_iters_per_epoch
         self.progress.begin_epoch(epoch, self.max_epoch, total, self.iteration_in_epoch)
@@ -312,9 +318,7 @@ class Trainer:
             logs = {"loss": loss, "batch_size": n}
             for cb in self.callbacks:  # before backward: a callback may refuse this step
                 cb.on_loss(self, self.iteration_in_epoch + 1, logs)
-            if self._dist is not None:
-                self._dist.agree_stop(self)  # a stop on one rank stops every rank here
-            if self.stop_training:
+            if self._stop_now("on_loss"):
                 break
             model.cleargrads()
             loss.backward()
@@ -327,7 +331,7 @@ class Trainer:
                 self.progress.set_loss(self.summary.means()["loss"])
             for cb in self.callbacks:
                 cb.on_batch_end(self, self.iteration_in_epoch, logs)
-            if self.stop_training:
+            if self._stop_now("on_batch_end"):
                 break
             if limit is not None and self.iteration_in_epoch >= limit:
                 break
@@ -359,6 +363,7 @@ class Trainer:
         self.progress.end_epoch(format_epoch_line(epoch, self.max_epoch, record))
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, record)
+        self._stop_now("on_epoch_end")  # fit's loop reads stop_training
 
     def _measure(self, y: Any, t: Any, loss: Any, inputs_only: bool) -> dict[str, Any]:
         """The batch's loss and metrics, left on their device."""
@@ -402,10 +407,29 @@ class Trainer:
         return summary
 
     def stop(self, reason: str) -> None:
-        """Ask the loop to stop after the current batch; ``reason`` is printed."""
+        """Ask the loop to stop after the current batch; ``reason`` is printed.
+
+        Data-parallel (``comm=``), a stop asked on any rank stops every rank at the same
+        point: at the next place where the ranks agree (right after the callback event
+        that asked, or, for a stop from outside the callbacks, at the latest after the
+        epoch), with ``stop_reason`` ``"rank <r>: <reason>"`` everywhere. Until then
+        :attr:`stop_training` stays False, so every rank's callbacks see the same state.
+        """
+        if self._dist is not None:
+            self._dist.request_stop(reason)
+            return
+        self._set_stop(reason)
+
+    def _set_stop(self, reason: str) -> None:
         self.stop_training = True
         self.stop_reason = reason
         self.progress.message(reason)
+
+    def _stop_now(self, point: str) -> bool:
+        """Whether the loop stops after event ``point``; data-parallel, the ranks' agreement."""
+        if self._dist is not None:
+            self._dist.agree_stop(self, point)
+        return self.stop_training
 
     # ---- outputs --------------------------------------------------------------------
     def plot(self, path: str | os.PathLike[str] | None = None, show: bool | None = None) -> Path:
