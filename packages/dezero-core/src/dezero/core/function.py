@@ -67,7 +67,6 @@ class Function:
         vs = []
         xs = []
         flags = []
-        plain = True
         needs = False
         gen = 0
         for x in inputs:
@@ -92,12 +91,12 @@ class Function:
             else:
                 flags.append(False)
             vs.append(x)
-            d = x.data
-            xs.append(d)
-            if type(d) not in _PLAIN_TYPES:
-                plain = False
-        if not plain and len(xs) > 1:
-            self._check_devices(xs)
+            xs.append(x.data)
+        if len(xs) > 1:  # one device for all; inputs of host types only need no check
+            for d in xs:
+                if type(d) not in _PLAIN_TYPES:
+                    self._check_devices(xs)
+                    break
         try:
             y = self.forward(*xs)
         except _WRAPPABLE as e:
@@ -131,14 +130,13 @@ class Function:
         ``create_graph``): the forward on raw data, outputs that need no gradient, and
         nothing kept, so no constant is wrapped and no input is remembered."""
         xs = []
-        plain = True
         for x in inputs:
-            d = x.data if isinstance(x, Variable) else x
-            xs.append(d)
-            if type(d) not in _PLAIN_TYPES:
-                plain = False
-        if not plain and len(xs) > 1:
-            self._check_devices(xs)
+            xs.append(x.data if isinstance(x, Variable) else x)
+        if len(xs) > 1:  # one device for all; inputs of host types only need no check
+            for d in xs:
+                if type(d) not in _PLAIN_TYPES:
+                    self._check_devices(xs)
+                    break
         try:
             y = self.forward(*xs)
         except _WRAPPABLE as e:
