@@ -178,3 +178,19 @@ def test_pow_node_reused_and_in_a_graph():
     y.backward()
     np.testing.assert_allclose(x.grad.data, 4 * x.data)
     assert isinstance(y.creator.inputs[0].creator, C.Pow)
+
+
+def test_a_scalar_operand_is_a_second_input_as_in_dezero():
+    # DeZero records x * 2.0 as Mul(x, constant); native dezero holds the scalar in a
+    # one-input node. Compat keeps DeZero's graph (and its pictures), values unchanged.
+    native = native_arithmetic
+    x = Variable(np.array([1.0, -2.0]))
+    for y, cls, ref in (
+        (x * 2.0, native.Mul, [2.0, -4.0]), (2.0 * x, native.Mul, [2.0, -4.0]),
+        (x + 1, native.Add, [2.0, -1.0]), (1 - x, native.Sub, [0.0, 3.0]),
+        (x / 2, native.Div, [0.5, -1.0]), (4 / x, native.Div, [4.0, -2.0]),
+        (C.mul(x, 3), native.Mul, [3.0, -6.0]), (C.rsub(x, 1), native.Sub, [0.0, 3.0]),
+    ):
+        assert isinstance(y.creator, cls)
+        assert len(y.creator.inputs) == 2 and isinstance(y, Variable)
+        np.testing.assert_allclose(y.data, ref)

@@ -29,10 +29,10 @@ def test_dot_structure_each_node_once():
     assert len(ids) == len(set(ids)), "a node was emitted twice"
     funcs = [ln for ln in node_lines if "shape=box" in ln]
     assert sorted(re.search(r'label="(\w+)"', ln).group(1) for ln in funcs) == [
-        "Add", "Mul", "Mul"]
+        "Add", "Mul", "MulScalar"]
     var_line = next(ln for ln in node_lines if ln.startswith(str(id(x))))
     assert "x: (2, 3) float32" in var_line
-    # Edges: x -> Mul, a -> second Mul (twice: a * a) and -> Add.
+    # Edges: x -> MulScalar (2.0 is held by the node), a -> Mul (twice: a * a) and -> Add.
     assert f"{id(x)} -> {id(x.creator) if x.creator else id(a.creator)}" in text
     assert text.count(f"{id(a)} -> ") == 3
 

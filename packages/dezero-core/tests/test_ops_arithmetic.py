@@ -152,3 +152,32 @@ def test_derivative_of_x_to_the_zero_is_zero_everywhere_including_zero():
     x = Variable(np.array([0.0, 2.0, -1.5]))
     (x**0).sum().backward()
     assert np.array_equal(x.grad.data, np.zeros(3))
+
+
+def test_a_python_scalar_operand_is_held_by_the_node_not_an_input():
+    # x * 0.5 records one input (x) and the scalar in the node; an array operand or a NumPy
+    # scalar is still a second (constant) input.
+    x = Variable(np.ones(3, np.float32))
+    for y, c in ((x * 0.5, 0.5), (2 - x, 2), (x / 4.0, 4.0), (3.0**x, 3.0), (x**2, 2)):
+        assert [v is x for v in y.creator.inputs] == [True] and y.creator.c == c
+    for y in (x * np.float32(0.5), x * np.full(3, 0.5, np.float32)):
+        assert len(y.creator.inputs) == 2 and y.creator.needs_input_grad == (True, False)
+
+
+def test_scalar_node_gradients_against_closed_forms():
+    x = Variable(np.array([0.5, 1.0, 2.0]))
+    for f, d in (
+        (lambda v: 3.0 - v, lambda a: -np.ones_like(a)),
+        (lambda v: -3.0 / v, lambda a: 3.0 / a**2),
+        (lambda v: v**-2, lambda a: -2.0 * a**-3),
+        (lambda v: 2.0**v, lambda a: np.log(2.0) * 2.0**a),
+        (lambda v: v / 8 + 1, lambda a: np.full_like(a, 1 / 8)),
+    ):
+        x.cleargrad()
+        f(x).sum().backward()
+        np.testing.assert_allclose(x.grad.data, d(x.data), rtol=1e-12)
+
+
+def test_scalar_node_errors_name_the_op():
+    with pytest.raises((TypeError, ValueError), match=r"MulScalar: .*\(inputs: \(1,\) <U1\)"):
+        Variable(np.array(["a"])) * 2.0

@@ -109,13 +109,30 @@ def _operator(name: str) -> Any:
     return op
 
 
+def _binary(cls: type, reflected: bool, name: str) -> Any:
+    # DeZero's graph of ``x * 2.0``: a two-input Mul whose second input is the constant
+    # (native dezero holds a Python scalar in a one-input MulScalar node instead). Book
+    # pictures such as the Goldstein-Price graph draw those constants as nodes.
+    def op(self: Any, other: Any) -> Any:
+        return _adopt(cls()(other, self) if reflected else cls()(self, other))
+
+    op.__name__ = name
+    return op
+
+
 for _name in (
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-    "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__matmul__", "__rmatmul__",
+    "__pow__", "__rpow__", "__neg__", "__matmul__", "__rmatmul__",
     "__getitem__", "reshape", "transpose", "sum", "max", "min",
 ):
     setattr(Variable, _name, _operator(_name))
-del _name
+for _name, _cls, _reflected in (
+    ("__add__", _ops.Add, False), ("__radd__", _ops.Add, True),
+    ("__sub__", _ops.Sub, False), ("__rsub__", _ops.Sub, True),
+    ("__mul__", _ops.Mul, False), ("__rmul__", _ops.Mul, True),
+    ("__truediv__", _ops.Div, False), ("__rtruediv__", _ops.Div, True),
+):
+    setattr(Variable, _name, _binary(_cls, _reflected, _name))
+del _name, _cls, _reflected
 
 
 class Function(_core.Function):
@@ -182,10 +199,28 @@ def _compat(native: Any) -> Any:
     return f
 
 
-add = _compat(_core.add)
-sub = _compat(_core.sub)
-mul = _compat(_core.mul)
-div = _compat(_core.div)
+# DeZero's arithmetic functions give two-input nodes also for a scalar operand (see
+# _binary); the native ones hold a Python scalar in the node.
+def add(x0: Any, x1: Any) -> Any:
+    """``x0 + x1`` with broadcasting (DeZero's ``add``)."""
+    return _adopt(_ops.Add()(x0, x1))
+
+
+def sub(x0: Any, x1: Any) -> Any:
+    """``x0 - x1`` with broadcasting (DeZero's ``sub``)."""
+    return _adopt(_ops.Sub()(x0, x1))
+
+
+def mul(x0: Any, x1: Any) -> Any:
+    """``x0 * x1`` with broadcasting (DeZero's ``mul``)."""
+    return _adopt(_ops.Mul()(x0, x1))
+
+
+def div(x0: Any, x1: Any) -> Any:
+    """``x0 / x1`` with broadcasting (DeZero's ``div``)."""
+    return _adopt(_ops.Div()(x0, x1))
+
+
 neg = _compat(_core.neg)
 pow = _compat(_core.pow)  # noqa: A001  (DeZero's name)
 

@@ -62,10 +62,11 @@ class Function:
             # what that graph's backward needs (inputs, shapes saved by forward). A copy
             # becomes the new node instead, so ``f = Square(); f(a); f(b)`` is safe.
             return self._fresh()(*inputs)
+        if not Config.enable_backprop:
+            return self._call_unrecorded(inputs)
         vs = []
         xs = []
         flags = []
-        plain = True
         needs = False
         gen = 0
         for x in inputs:
@@ -90,16 +91,16 @@ class Function:
             else:
                 flags.append(False)
             vs.append(x)
-            d = x.data
-            xs.append(d)
-            if type(d) not in _PLAIN_TYPES:
-                plain = False
-        if not plain and len(xs) > 1:
-            self._check_devices(xs)
+            xs.append(x.data)
+        if len(xs) > 1:  # one device for all; inputs of host types only need no check
+            for d in xs:
+                if type(d) not in _PLAIN_TYPES:
+                    self._check_devices(xs)
+                    break
         try:
             y = self.forward(*xs)
         except _WRAPPABLE as e:
-            raise self._wrap_error(e, vs) from e
+            raise self._wrap_error(e, inputs) from e
 
         if type(y) is tuple:
             return self._link_many(y, vs, flags, gen, needs)
@@ -109,7 +110,7 @@ class Function:
         o.data = y
         o.name = None
         o.grad = None
-        if needs and Config.enable_backprop:
+        if needs:
             self.generation = gen
             self.inputs = vs
             t = tuple(flags)
@@ -124,12 +125,42 @@ class Function:
             o.requires_grad = False
         return o
 
+    def _call_unrecorded(self, inputs: tuple[Any, ...]) -> Any:
+        """``__call__`` when no graph is recorded (``no_grad``, a backward pass without
+        ``create_graph``): the forward on raw data, outputs that need no gradient, and
+        nothing kept, so no constant is wrapped and no input is remembered."""
+        xs = []
+        for x in inputs:
+            xs.append(x.data if isinstance(x, Variable) else x)
+        if len(xs) > 1:  # one device for all; inputs of host types only need no check
+            for d in xs:
+                if type(d) not in _PLAIN_TYPES:
+                    self._check_devices(xs)
+                    break
+        try:
+            y = self.forward(*xs)
+        except _WRAPPABLE as e:
+            raise self._wrap_error(e, inputs) from e
+        if type(y) is tuple:
+            outputs = [_const(d) for d in y]
+            return outputs[0] if len(outputs) == 1 else outputs
+        if type(y) is not np.ndarray and isinstance(y, np.generic):
+            y = np.asarray(y)
+        o = _new_variable(Variable)
+        o.data = y
+        o.name = None
+        o.grad = None
+        o.creator = None
+        o.generation = 0
+        o.requires_grad = False
+        return o
+
     def _link_many(
         self, ys: tuple[Any, ...], vs: list[Variable], flags: list[bool], gen: int, needs: bool
     ) -> Any:
         """``__call__`` for a forward that returned a tuple (several outputs)."""
         outputs = [_const(y) for y in ys]
-        if needs and Config.enable_backprop:
+        if needs:
             self.generation = gen
             self.inputs = vs
             t = tuple(flags)
@@ -223,7 +254,8 @@ class Function:
             f.__dict__.pop(k, None)
         return f
 
-    def _wrap_error(self, e: Exception, vs: list[Variable]) -> Exception:
+    def _wrap_error(self, e: Exception, inputs: tuple[Any, ...]) -> Exception:
+        vs = [x if isinstance(x, Variable) else _const(x) for x in inputs]
         for i, v in enumerate(vs):
             if v.data is None:
                 return ValueError(

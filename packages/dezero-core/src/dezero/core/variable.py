@@ -179,13 +179,16 @@ class Variable:
                     gy = grads.pop(y)  # type: ignore[arg-type]
                     if retain_grad:
                         y._retain(gy)  # type: ignore[union-attr]
-                    gys: Any = (gy,)
+                    inputs = f.inputs
+                    if create_graph:
+                        _hold_leaves_weakly(inputs)
+                    gxs = f.backward(gy)
                 else:
                     gys = f._output_grads(grads, retain_grad)
-                inputs = f.inputs
-                if create_graph:
-                    _hold_leaves_weakly(inputs)
-                gxs = f.backward(*gys)
+                    inputs = f.inputs
+                    if create_graph:
+                        _hold_leaves_weakly(inputs)
+                    gxs = f.backward(*gys)
                 if type(gxs) is not tuple:
                     gxs = tuple(gxs) if isinstance(gxs, list) else (gxs,)
                 if len(gxs) != len(inputs):
@@ -209,10 +212,12 @@ class Variable:
                                     f"{f.name}.backward returned a gradient of shape {gx.shape} "
                                     f"for input {i} of shape {x.shape}"
                                 )
-                            if gd.dtype != xd.dtype and xd.dtype.kind in "fc":
+                            gt = gd.dtype
+                            xt = xd.dtype
+                            if gt is not xt and gt != xt and xt.kind in "fc":
                                 # A gradient has its variable's dtype, also when the
                                 # formula met a wider operand (float32 x * float64 w).
-                                gx = _ops.arithmetic._cast(gx, xd.dtype)
+                                gx = _ops.arithmetic._cast(gx, xt)
                             c = x.creator
                             if c is None:  # a leaf keeps its gradient, accumulated
                                 leaf = x.leaf() if type(x) is _LeafRef else x

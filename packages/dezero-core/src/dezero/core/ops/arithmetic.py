@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cmath
 import math
 from typing import Any
 
@@ -110,6 +111,109 @@ class Pow(Function):
         return gx0, gx1
 
 
+# ---- a Variable with a Python scalar -------------------------------------------------
+# ``x * 0.5`` keeps the scalar in the node rather than making it a second input: one
+# input Variable fewer per op to create, to keep alive and for the cycle collector to walk.
+# Python scalars stay weak (float32 * 0.5 stays float32). Arrays and NumPy scalars still
+# go through the two-input Functions above.
+_PY_SCALARS = frozenset({int, float, complex, bool})
+
+
+class _ScalarOp(Function):
+    """Base of the ops between one Variable and a Python scalar ``c`` held by the node."""
+
+    def __init__(self, c: int | float | complex) -> None:
+        self.c = c
+
+
+class AddScalar(_ScalarOp):
+    """``x + c``."""
+
+    def forward(self, x: Any) -> Any:
+        return x + self.c
+
+    def backward(self, gy: Variable) -> Variable:
+        return gy
+
+
+class SubScalar(_ScalarOp):
+    """``x - c``."""
+
+    def forward(self, x: Any) -> Any:
+        return x - self.c
+
+    def backward(self, gy: Variable) -> Variable:
+        return gy
+
+
+class RSubScalar(_ScalarOp):
+    """``c - x``."""
+
+    def forward(self, x: Any) -> Any:
+        return self.c - x
+
+    def backward(self, gy: Variable) -> Variable:
+        return Neg()(gy)
+
+
+class MulScalar(_ScalarOp):
+    """``x * c``."""
+
+    def forward(self, x: Any) -> Any:
+        return x * self.c
+
+    def backward(self, gy: Variable) -> Variable:
+        return MulScalar(self.c)(gy)
+
+
+class DivScalar(_ScalarOp):
+    """``x / c``."""
+
+    def forward(self, x: Any) -> Any:
+        return x / self.c
+
+    def backward(self, gy: Variable) -> Variable:
+        return DivScalar(self.c)(gy)
+
+
+class RDivScalar(_ScalarOp):
+    """``c / x``."""
+
+    def forward(self, x: Any) -> Any:
+        return self.c / x
+
+    def backward(self, gy: Variable) -> Variable:
+        x = self.inputs[0]
+        return MulScalar(-self.c)(gy) / (x * x)
+
+
+class PowScalar(_ScalarOp):
+    """``x ** c``."""
+
+    def forward(self, x: Any) -> Any:
+        return x**self.c
+
+    def backward(self, gy: Variable) -> Variable:
+        c = self.c
+        if c == 0:
+            # d/dx x**0 = 0 everywhere; the general formula gives 0 * 0**-1 = nan at 0.
+            return MulScalar(0.0)(gy)
+        return gy * c * self.inputs[0] ** (c - 1)
+
+
+class RPowScalar(_ScalarOp):
+    """``c ** x``."""
+
+    def forward(self, x: Any) -> Any:
+        return self.c**x
+
+    def backward(self, gy: Variable) -> Variable:
+        c = self.c
+        y = self.output_or(lambda: RPowScalar(c)(self.inputs[0]))
+        # log(c) as a Python scalar, so that it stays weak (float32 stays float32).
+        return gy * y * (cmath.log(c) if type(c) is complex else math.log(c))
+
+
 class Cast(Function):
     """``x`` converted to ``dtype``; the gradient is converted back to ``x``'s dtype.
 
@@ -146,6 +250,10 @@ def add(x0: Any, x1: Any) -> Variable:
         >>> add(np.array([1.0, 2.0]), np.array([3.0, 4.0])).data
         array([4., 6.])
     """
+    if type(x1) in _PY_SCALARS:
+        return AddScalar(x1)(x0)
+    if type(x0) in _PY_SCALARS:
+        return AddScalar(x0)(x1)
     return Add()(x0, x1)
 
 
@@ -163,6 +271,10 @@ def sub(x0: Any, x1: Any) -> Variable:
         >>> sub(np.array([5.0, 3.0]), 1.0).data
         array([4., 2.])
     """
+    if type(x1) in _PY_SCALARS:
+        return SubScalar(x1)(x0)
+    if type(x0) in _PY_SCALARS:
+        return RSubScalar(x0)(x1)
     return Sub()(x0, x1)
 
 
@@ -180,6 +292,10 @@ def mul(x0: Any, x1: Any) -> Variable:
         >>> mul(np.array([1.0, 2.0]), np.array([3.0, 4.0])).data
         array([3., 8.])
     """
+    if type(x1) in _PY_SCALARS:
+        return MulScalar(x1)(x0)
+    if type(x0) in _PY_SCALARS:
+        return MulScalar(x0)(x1)
     return Mul()(x0, x1)
 
 
@@ -197,6 +313,10 @@ def div(x0: Any, x1: Any) -> Variable:
         >>> div(np.array([1.0, 3.0]), np.array([2.0, 4.0])).data
         array([0.5 , 0.75])
     """
+    if type(x1) in _PY_SCALARS:
+        return DivScalar(x1)(x0)
+    if type(x0) in _PY_SCALARS:
+        return RDivScalar(x0)(x1)
     return Div()(x0, x1)
 
 
@@ -233,4 +353,8 @@ def pow(x0: Any, x1: Any) -> Variable:  # noqa: A001  (DeZero's name)
         >>> float(y.data), float(x.grad.data)
         (9.0, 6.0)
     """
+    if type(x1) in _PY_SCALARS:
+        return PowScalar(x1)(x0)
+    if type(x0) in _PY_SCALARS:
+        return RPowScalar(x0)(x1)
     return Pow()(x0, x1)

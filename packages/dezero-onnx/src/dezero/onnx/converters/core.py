@@ -31,6 +31,26 @@ for _cls, _op in (
     register(_cls, _simple(_op))
 
 
+def _with_scalar(op_type: str, scalar_first: bool) -> Any:
+    # The node's Python scalar becomes a constant of the tensor's dtype, as a weak scalar
+    # does in NumPy (float32 * 0.5 stays float32).
+    def convert(ctx: _Ctx, f: Any, x: str) -> str:
+        c = ctx.constant(f.c, dtype=f.inputs[0].data.dtype)
+        return ctx.node(op_type, [c, x] if scalar_first else [x, c])
+
+    convert.__name__ = f"convert_{op_type.lower()}_scalar"
+    return convert
+
+
+for _cls, _op, _first in (
+    (arithmetic.AddScalar, "Add", False), (arithmetic.SubScalar, "Sub", False),
+    (arithmetic.RSubScalar, "Sub", True), (arithmetic.MulScalar, "Mul", False),
+    (arithmetic.DivScalar, "Div", False), (arithmetic.RDivScalar, "Div", True),
+    (arithmetic.PowScalar, "Pow", False), (arithmetic.RPowScalar, "Pow", True),
+):
+    register(_cls, _with_scalar(_op, _first))
+
+
 @register(arithmetic.Cast)
 def _cast(ctx: _Ctx, f: Any, x: str) -> str:
     return ctx.node("Cast", [x], to=ctx.elem_type(f.dtype))
