@@ -35,11 +35,6 @@ LITERAL_BLOCK = re.compile(r"::[ \t]*$", re.M)
 # A mkdocstrings cross-reference to a dezero object: [`text`][dezero.x.y].
 CROSS_REF = re.compile(r"\]\[(dezero(?:\.\w+)+)\]")
 
-# Files the lead is reworking on another branch, with Sphinx roles still in them. Remove an
-# entry once its file is clean: test_allowance_is_still_needed says when.
-ALLOWED = {
-    "packages/dezero-core/src/dezero/core/variable.py",
-}
 
 
 def docstrings(source: str) -> list[tuple[int, str, str]]:
@@ -101,19 +96,12 @@ async def g():
 
 
 # The allowed files are not collected here (rather than skipped).
-@pytest.mark.parametrize("path", [p for p in SOURCES if _rel(p) not in ALLOWED], ids=_rel)
+@pytest.mark.parametrize("path", SOURCES, ids=_rel)
 def test_no_sphinx_markup_in_docstrings(path: Path) -> None:
     found = problems(path.read_text(encoding="utf-8"))
     assert not found, (
         f"{_rel(path)}: write [`name`][dezero.full.path] (a documented object) or `name`, "
         f"and an Examples: section or a fenced code block:\n  " + "\n  ".join(found)
-    )
-
-
-@pytest.mark.parametrize("rel", sorted(ALLOWED))
-def test_allowance_is_still_needed(rel: str) -> None:
-    assert problems((ROOT / rel).read_text(encoding="utf-8")), (
-        f"{rel} has no Sphinx markup left: remove it from ALLOWED in {_rel(Path(__file__))}"
     )
 
 

@@ -306,9 +306,10 @@ class Variable:
         """Move ``data`` (and ``grad``) to GPU ``device``, in place; returns self.
 
         ``device`` is ``"cuda"`` (the default: the current GPU), ``"cuda:N"``, an int ``N``
-        or a :class:`~dezero.core.backend.Device`. Needs the ``dezero-cuda`` plug-in and a
+        or a [`Device`][dezero.core.backend.Device]. Needs the ``dezero-cuda`` plug-in and a
         usable GPU; otherwise raises
-        :class:`~dezero.core.backend.GPUUnavailableError` saying which is missing.
+        [`GPUUnavailableError`][dezero.core.backend.GPUUnavailableError] saying which is
+        missing.
         """
         dev = _backend.get_device("cuda" if device is None else device, "Variable.to_gpu")
         if not dev.is_gpu:

@@ -68,7 +68,7 @@ class Distributed:
     - Only rank 0 shows progress, writes the history files, plots and weights.
     - Metrics are reduced as (sum, count) pairs over the ranks (``Trainer._reduced``);
       evaluation of a scattered test set leaves out its padding.
-    - A stop asked on any rank stops every rank at the same point (:meth:`agree_stop`).
+    - A stop asked on any rank stops every rank at the same point (`agree_stop`).
     """
 
     def __init__(self, trainer: Trainer, comm: Any) -> None:
@@ -137,7 +137,7 @@ class Distributed:
     def agree_stop(self, trainer: Trainer, point: str) -> None:
         """After event ``point``: if any rank asked to stop, every rank stops here.
 
-        One collective (every rank's pending reason) at each of :attr:`stop_points`; at
+        One collective (every rank's pending reason) at each of `stop_points`; at
         other events a pending stop waits, so no rank ever leaves the loop alone. All
         ranks end with the same ``stop_reason``, ``"rank <r>: <reason>"`` (the lowest rank
         that asked), and the same counters.

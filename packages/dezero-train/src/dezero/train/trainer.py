@@ -413,7 +413,7 @@ class Trainer:
         point: at the next place where the ranks agree (right after the callback event
         that asked, or, for a stop from outside the callbacks, at the latest after the
         epoch), with ``stop_reason`` ``"rank <r>: <reason>"`` everywhere. Until then
-        :attr:`stop_training` stays False, so every rank's callbacks see the same state.
+        `stop_training` stays False, so every rank's callbacks see the same state.
         """
         if self._dist is not None:
             self._dist.request_stop(reason)
