@@ -125,6 +125,11 @@ class _ScalarOp(Function):
     def __init__(self, c: int | float | complex) -> None:
         self.c = c
 
+    @property
+    def name(self) -> str:
+        # The scalar shows in graph pictures and error messages: "MulScalar(0.5)".
+        return f"{type(self).__name__}({self.c!r})"
+
 
 class AddScalar(_ScalarOp):
     """``x + c``."""
