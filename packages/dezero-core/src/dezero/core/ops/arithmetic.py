@@ -216,7 +216,7 @@ class RPowScalar(_ScalarOp):
         c = self.c
         y = self.output_or(lambda: RPowScalar(c)(self.inputs[0]))
         # log(c) as a Python scalar, so that it stays weak (float32 stays float32).
-        return gy * y * (cmath.log(c) if type(c) is complex else math.log(c))
+        return gy * y * (cmath.log(c) if isinstance(c, complex) else math.log(c))
 
 
 class Cast(Function):

@@ -42,13 +42,14 @@ def _with_scalar(op_type: str, scalar_first: bool) -> Any:
     return convert
 
 
-for _cls, _op, _first in (
+_scalar_ops: tuple[tuple[type[arithmetic._ScalarOp], str, bool], ...] = (
     (arithmetic.AddScalar, "Add", False), (arithmetic.SubScalar, "Sub", False),
     (arithmetic.RSubScalar, "Sub", True), (arithmetic.MulScalar, "Mul", False),
     (arithmetic.DivScalar, "Div", False), (arithmetic.RDivScalar, "Div", True),
     (arithmetic.PowScalar, "Pow", False), (arithmetic.RPowScalar, "Pow", True),
-):
-    register(_cls, _with_scalar(_op, _first))
+)
+for _scls, _sop, _first in _scalar_ops:
+    register(_scls, _with_scalar(_sop, _first))
 
 
 @register(arithmetic.Cast)
