@@ -35,6 +35,11 @@ def test_dot_structure_each_node_once():
     # Edges: x -> MulScalar (2.0 is held by the node), a -> Mul (twice: a * a) and -> Add.
     assert f"{id(x)} -> {id(x.creator) if x.creator else id(a.creator)}" in text
     assert text.count(f"{id(a)} -> ") == 3
+    # Each Function points to its output (a node keeps no reference to a single output:
+    # the edge comes from the walk), once.
+    for v in (a, y):
+        assert text.count(f"{id(v.creator)} -> {id(v)}\n") == 1
+    assert text.count(" -> ") == 5 + 3  # input edges (a * a gives two), output edges
 
 
 def test_dot_not_verbose():

@@ -34,7 +34,12 @@ class Function:
     that the backward pass can itself be differentiated. Inside ``backward``,
     ``self.inputs`` are the input Variables and ``self.needs_input_grad[i]`` says
     whether input ``i`` needs a gradient; return None (or anything) for the others,
-    it is dropped.
+    it is dropped. A formula that reuses the forward result calls ``output_or``.
+
+    A node keeps its inputs and no reference to a single output (a node with several
+    outputs holds them weakly): a graph is a tree of strong references from its outputs
+    down, freed as soon as its last output is dropped, with the fewest objects alive
+    while it grows.
 
     Examples:
         >>> class Square(Function):
@@ -46,18 +51,21 @@ class Function:
 
     generation: int = 0
     inputs: list[Variable]
-    # The first output, held weakly, and all of them when there are several. None (the
-    # class's) until a call links this instance into a graph: a class default rather than
-    # a look into __dict__, which would make CPython build a dict per node. Each node
-    # keeps few objects alive (the cycle collector walks them all while a graph grows).
-    _out: weakref.ref[Variable] | None = None
+    # Empty (the class's) until a call links this instance into a graph: a class default
+    # rather than a look into __dict__, which would make CPython build a dict per node.
+    needs_input_grad: tuple[bool, ...] = ()
+    # The outputs, held weakly, of a node that has several (None: it has one). A node with
+    # one output keeps no reference to it: each recorded op then leaves four objects for
+    # the cycle collector to walk while a graph grows (node, input list, output, and the
+    # constant of an array operand), not five. The backward pass hands the output to the
+    # node while its formula runs (``_y``, read by ``output_or`` and ``outputs``).
     _outs: list[weakref.ref[Variable]] | None = None
-    needs_input_grad: tuple[bool, ...]
+    _y: Variable | None = None
 
     def __call__(self, *inputs: Any) -> Any:
         # The hot path of the engine, run once per op in forward and backward alike: kept
         # flat (no helper calls, few temporaries). See benchmarks/bench_core.py.
-        if self._out is not None:
+        if self.needs_input_grad:
             # This instance is already a node of a graph: running it again would overwrite
             # what that graph's backward needs (inputs, shapes saved by forward). A copy
             # becomes the new node instead, so ``f = Square(); f(a); f(b)`` is safe.
@@ -115,7 +123,6 @@ class Function:
             self.inputs = vs
             t = tuple(flags)
             self.needs_input_grad = _shared(t, t)
-            self._out = _ref(o)
             o.creator = self
             o.generation = gen + 1
             o.requires_grad = True
@@ -170,17 +177,21 @@ class Function:
                 o.generation = gen + 1
                 o.requires_grad = True
             self._outs = [_ref(o) for o in outputs]
-            self._out = self._outs[0]
             # Shapes of the outputs, to stand in zeros for an output nobody used.
             self._out_meta = [(o.data.shape, o.data.dtype) for o in outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
     @property
     def outputs(self) -> list[weakref.ref[Variable]]:
-        """Weak references to the outputs (call one to get the Variable, or None if gone)."""
+        """Weak references to the outputs (call one to get the Variable, or None if gone).
+
+        A node with one output keeps no reference to it, so this list is empty except
+        while the backward pass runs the node's formula; a node with several outputs always
+        answers. From an output ``y``, ``y.creator`` is its node.
+        """
         if self._outs is not None:
             return self._outs
-        return [] if self._out is None else [self._out]
+        return [] if self._y is None else [_ref(self._y)]
 
     @property
     def name(self) -> str:
@@ -193,13 +204,16 @@ class Function:
         raise NotImplementedError(f"{self.name}.backward is not implemented")
 
     def output_or(self, recompute: Callable[[], Variable]) -> Variable:
-        """The (first) output Variable if someone still holds it, else ``recompute()``.
+        """The (first) output Variable when it is at hand, else ``recompute()``.
 
-        Outputs are held weakly, so a backward formula that reuses the forward result
-        (``exp``'s gradient is ``gy * y``) calls ``self.output_or(lambda: exp(x))``:
-        it costs nothing while the output lives and stays correct once it is gone.
+        A backward formula that reuses the forward result (``exp``'s gradient is
+        ``gy * y``) calls ``self.output_or(lambda: exp(x))``: inside the backward pass the
+        output is at hand (the pass reached the node through it), and elsewhere, or for an
+        output of a several-output node that is gone, the result is recomputed.
         """
-        y = None if self._out is None else self._out()
+        y = self._y
+        if y is None and self._outs is not None:
+            y = self._outs[0]()
         return y if y is not None else recompute()
 
     # ---- engine helpers ---------------------------------------------------------------
@@ -250,7 +264,7 @@ class Function:
 
     def _fresh(self) -> Function:
         f = copy.copy(self)
-        for k in ("inputs", "_out", "_outs", "needs_input_grad", "_out_meta", "generation"):
+        for k in ("inputs", "_outs", "_y", "needs_input_grad", "_out_meta", "generation"):
             f.__dict__.pop(k, None)
         return f
 

@@ -30,10 +30,6 @@ def _dot_func(f: Any) -> str:
     lines = [f'{id(f)} [label="{_esc(f.name)}", color=lightblue, style=filled, shape=box]\n']
     for x in f.inputs:
         lines.append(f"{id(x)} -> {id(f)}\n")
-    for ref in f.outputs:
-        y = ref()
-        if y is not None:
-            lines.append(f"{id(f)} -> {id(y)}\n")
     return "".join(lines)
 
 
@@ -48,6 +44,11 @@ def get_dot_graph(output: Variable, verbose: bool = True) -> str:
     txt = [_dot_var(output, verbose)]
     seen_vars = {id(output)}
     seen_funcs: set[int] = set()
+    # Edges from a Function to its outputs, drawn where the walk meets an output (a node
+    # with one output keeps no reference to it); for several, the live ones are listed.
+    edges: set[tuple[int, int]] = set()
+    if output.creator is not None:
+        edges.add((id(output.creator), id(output)))
     stack = [output.creator] if output.creator is not None else []
     while stack:
         f = stack.pop()
@@ -55,12 +56,19 @@ def get_dot_graph(output: Variable, verbose: bool = True) -> str:
             continue
         seen_funcs.add(id(f))
         txt.append(_dot_func(f))
+        for ref in f.outputs:
+            y = ref()
+            if y is not None:
+                edges.add((id(f), id(y)))
         for x in f.inputs:
             if id(x) not in seen_vars:
                 seen_vars.add(id(x))
                 txt.append(_dot_var(x, verbose))
-            if x.creator is not None and id(x.creator) not in seen_funcs:
-                stack.append(x.creator)
+            if x.creator is not None:
+                edges.add((id(x.creator), id(x)))
+                if id(x.creator) not in seen_funcs:
+                    stack.append(x.creator)
+    txt.extend(f"{a} -> {b}\n" for a, b in sorted(edges))
     return "digraph g {\n" + "".join(txt) + "}"
 
 

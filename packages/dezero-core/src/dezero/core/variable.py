@@ -165,8 +165,11 @@ class Variable:
         # consumes its outputs; the counter breaks ties without comparing Functions. The
         # first new Function a step finds skips the heap when it would come out on top
         # anyway: a chain of single-consumer ops never touches the heap.
-        heap: list[tuple[int, int, Function]] = []
+        # Each waiting Function travels with the output through which the pass reached it:
+        # a node with one output keeps no reference to it.
+        heap: list[tuple[int, int, Function, Variable]] = []
         seen = {f}
+        y = self
         count = 0
         heappop = heapq.heappop
         heappush = heapq.heappush
@@ -174,15 +177,16 @@ class Variable:
         Config.enable_backprop = create_graph
         try:
             while True:
-                if f._outs is None:  # one output, alive: reached through it
-                    y = f._out()  # type: ignore[misc]
-                    gy = grads.pop(y)  # type: ignore[arg-type]
+                if f._outs is None:  # one output: y, through which the pass came
+                    gy = grads.pop(y)
                     if retain_grad:
-                        y._retain(gy)  # type: ignore[union-attr]
+                        y._retain(gy)
                     inputs = f.inputs
                     if create_graph:
                         _hold_leaves_weakly(inputs)
+                    f._y = y  # for output_or, while the formula runs
                     gxs = f.backward(gy)
+                    f._y = None
                 else:
                     gys = f._output_grads(grads, retain_grad)
                     inputs = f.inputs
@@ -232,21 +236,24 @@ class Variable:
                                     seen.add(c)
                                     if nxt is None:
                                         nxt = c
+                                        nxt_y = x
                                     else:
-                                        heappush(heap, (-c.generation, count, c))
+                                        heappush(heap, (-c.generation, count, c, x))
                                         count += 1
                     i += 1
                 if nxt is not None:
                     if not heap or nxt.generation >= -heap[0][0]:
                         f = nxt
+                        y = nxt_y
                         continue
-                    heappush(heap, (-nxt.generation, count, nxt))
+                    heappush(heap, (-nxt.generation, count, nxt, nxt_y))
                     count += 1
                 if not heap:
                     break
-                f = heappop(heap)[2]
+                _, _, f, y = heappop(heap)
         finally:
             Config.enable_backprop = old
+            f._y = None  # also when a formula raised: no output stays tied to its node
 
     def _initial_grad(self, grad: Any) -> Variable:
         """The gradient a backward pass from this Variable starts from.
