@@ -194,3 +194,26 @@ def test_a_scalar_operand_is_a_second_input_as_in_dezero():
         assert isinstance(y.creator, cls)
         assert len(y.creator.inputs) == 2 and isinstance(y, Variable)
         np.testing.assert_allclose(y.data, ref)
+
+
+def test_function_outputs_are_weak_references_as_in_dezero():
+    # DeZero's Function keeps weak references to its outputs, and the book's formulas read
+    # them (``y = self.outputs[0]()``); a native node with one output keeps none.
+    class Exp(Function):
+        def forward(self, x):
+            return np.exp(x)
+
+        def backward(self, gy):
+            y = self.outputs[0]()
+            return gy * y
+
+    x = Variable(np.array([0.5, -1.0]))
+    f = Exp()
+    y = f(x)
+    assert f.outputs[0]() is y and y.creator is f
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, np.exp(x.data))
+    z = f(x)  # called again: a copy is the new node, with its own outputs
+    assert z.creator is not f and z.creator.outputs[0]() is z and f.outputs[0]() is y
+    del y
+    assert f.outputs[0]() is None

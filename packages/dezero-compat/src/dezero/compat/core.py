@@ -14,6 +14,7 @@ A thin layer over `dezero.core`. What differs from the native API, and why:
 from __future__ import annotations
 
 import inspect
+import weakref
 from typing import Any
 
 from dezero import core as _core
@@ -136,10 +137,22 @@ del _name, _cls, _reflected
 
 
 class Function(_core.Function):
-    """DeZero's Function: the native Function; its outputs are this package's Variables."""
+    """DeZero's Function: the native Function; its outputs are this package's Variables.
+
+    As in DeZero, a node keeps weak references to its outputs in ``outputs`` (a native
+    node with one output keeps none, and lists it only while its backward formula runs).
+    """
+
+    # An instance's list (set below) rather than the native property.
+    outputs: list[weakref.ref[Any]] = []  # type: ignore[assignment]
 
     def __call__(self, *inputs: Any) -> Any:
-        return _adopt(super().__call__(*inputs))
+        ys = _adopt(super().__call__(*inputs))
+        outs = ys if isinstance(ys, list) else [ys]
+        node = outs[0].creator  # this instance, or the copy made when it is called again
+        if node is not None:
+            node.outputs = [weakref.ref(y) for y in outs]
+        return ys
 
 
 def _expose(native: type, module: str) -> Any:

@@ -40,6 +40,8 @@ class ConversionContext:
         self._force_batched = False
         self._batch_dim: str | None = None
         self.function: Any = None  # the Function being converted (names its nodes)
+        # Its output Variables (None for an output of a several-output node that is gone).
+        self.function_outputs: list[Any] = []
         self._inputs_by_data: dict[int, str] = {}  # id(array) -> graph input name
 
     # ---- names ---------------------------------------------------------------------

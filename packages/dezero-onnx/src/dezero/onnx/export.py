@@ -60,11 +60,19 @@ def _names(given: Sequence[str] | None, n: int, stem: str, arg: str) -> list[str
     return names
 
 
-def _topological(outputs: list[Variable]) -> list[Function]:
-    """Every Function behind ``outputs``, each after the Functions that feed it."""
+def _topological(
+    outputs: list[Variable], produced: dict[int, list[Variable]] | None = None
+) -> list[Function]:
+    """Every Function behind ``outputs``, each after the Functions that feed it.
+
+    ``produced`` (id of a Function -> its outputs) is filled in on the way: a node with
+    one output keeps no reference to it, so its output is the Variable the walk came from.
+    """
     order: list[Function] = []
     seen: set[int] = set()
     for y in outputs:
+        if y.creator is not None and produced is not None:
+            produced.setdefault(id(y.creator), [y])
         if y.creator is None or id(y.creator) in seen:
             continue
         stack: list[tuple[Function, bool]] = [(y.creator, False)]
@@ -78,6 +86,8 @@ def _topological(outputs: list[Variable]) -> list[Function]:
             seen.add(id(f))
             stack.append((f, True))
             for v in reversed(f.inputs):
+                if v.creator is not None and produced is not None:
+                    produced.setdefault(id(v.creator), [v])
                 if v.creator is not None and id(v.creator) not in seen:
                     stack.append((v.creator, False))
     return order
@@ -246,7 +256,8 @@ def _build_graph(
     named = getattr(model, "named_params", None)
     param_names = {id(p): name for name, p in named()} if callable(named) else {}
     input_ids = {id(v) for v in xs} | {id(a) for a in arrays}
-    functions = _topological(ys)
+    produced: dict[int, list[Variable]] = {}
+    functions = _topological(ys, produced)
 
     locator = _Locator(param_names, input_ids)
     missing: dict[type, Function] = {}
@@ -299,6 +310,11 @@ def _build_graph(
         flowing = [v for v in f.inputs if v.creator is not None or id(v) in names]
         ref = flowing[0].data.dtype if flowing else None
         in_vals = [names[id(v)] if id(v) in names else leaf(v, f, ref) for v in f.inputs]
+        # Its outputs: all of them (held weakly) for a node with several, else the one the
+        # walk met.
+        refs = f.outputs
+        outs = [r() for r in refs] if len(refs) > 1 else produced[id(f)]
+        ctx.function_outputs = outs
         try:
             result = get_converter(type(f))(ctx, f, *in_vals)  # type: ignore[misc]
         except ExportError as e:
@@ -309,17 +325,16 @@ def _build_graph(
                 f"{locator.describe(f)}: {type(e).__name__}: {e}"
             ) from e
         results = result if isinstance(result, (list, tuple)) else [result]
-        if len(results) != len(f.outputs):
+        if len(results) != len(outs):
             raise ConversionError(
                 f"export: the converter of {type(f).__name__} returned {len(results)} "
-                f"value name(s) for {len(f.outputs)} output(s)"
+                f"value name(s) for {len(outs)} output(s)"
             )
         uses_input = any(id(a) in input_array_ids for a in vars(f).values())
         batched_in = uses_input or ctx._force_batched or any(
             ctx.is_batched(v) for v in f.inputs)
         dependent = uses_input or any(ctx.depends_on_input(v) for v in f.inputs)
-        for ref_, n in zip(f.outputs, results):
-            o = ref_()
+        for o, n in zip(outs, results):
             if o is None:
                 continue
             if not isinstance(n, str):
