@@ -144,7 +144,7 @@ class Function(_core.Function):
     """
 
     # An instance's list (set below) rather than the native property.
-    outputs: list[weakref.ref[Any]] = []  # type: ignore[assignment]
+    outputs: list[weakref.ref[Any]] = []
 
     def __call__(self, *inputs: Any) -> Any:
         ys = _adopt(super().__call__(*inputs))

@@ -55,10 +55,10 @@ class Function:
     # rather than a look into __dict__, which would make CPython build a dict per node.
     needs_input_grad: tuple[bool, ...] = ()
     # The outputs, held weakly, of a node that has several (None: it has one). A node with
-    # one output keeps no reference to it: each recorded op then leaves four objects for
-    # the cycle collector to walk while a graph grows (node, input list, output, and the
-    # constant of an array operand), not five. The backward pass hands the output to the
-    # node while its formula runs (``_y``, read by ``output_or`` and ``outputs``).
+    # one output keeps no reference to it: a recorded op then leaves three objects for the
+    # cycle collector to walk while a graph grows (node, input list, output; four with an
+    # array operand's constant). The backward pass hands the output to the node while its
+    # formula runs (``_y``, read by ``output_or`` and ``outputs``).
     _outs: list[weakref.ref[Variable]] | None = None
     _y: Variable | None = None
 

@@ -30,8 +30,9 @@ def register(function_class: type[Function], converter: Converter | None = None)
     A converter is called as ``converter(ctx, f, *inputs)``: ``ctx`` is the
     [`ConversionContext`][dezero.onnx.ConversionContext], ``f`` the Function object (its
     attributes and ``f.inputs`` as recorded by the forward pass; its output Variables are
-    ``ctx.function_outputs``) and ``inputs`` the ONNX value names of its inputs. It adds nodes with ``ctx.node(...)``
-    and returns the name of the value holding the output (a list for several outputs).
+    ``ctx.function_outputs``) and ``inputs`` the ONNX value names of its inputs. It adds
+    nodes with ``ctx.node(...)`` and returns the name of the value holding the output (a
+    list for several outputs).
     Registering a class again replaces its converter. Only the exact class matches: a
     subclass needs its own converter, since it may compute something else.
 
