@@ -1,4 +1,4 @@
-"""CONTRIBUTING.md's "Where things live" table names files and folders that exist."""
+"""ARCHITECTURE.md's "Where things live" table names files and folders that exist."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _table_paths() -> list[str]:
-    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     section = text.split("## Where things live", 1)[1].split("\n## ", 1)[0]
     rows = [ln for ln in section.splitlines() if ln.startswith("| ") and "---" not in ln][1:]
     paths = []
@@ -35,4 +35,4 @@ def test_every_path_in_the_map_exists():
     paths = _table_paths()
     assert len(paths) >= 20, paths
     missing = [p for p in paths if not _exists(p)]
-    assert not missing, f"CONTRIBUTING.md names paths that do not exist: {missing}"
+    assert not missing, f"ARCHITECTURE.md names paths that do not exist: {missing}"
