@@ -283,4 +283,7 @@ class Function:
         try:
             return type(e)(msg)
         except Exception:
-            return ValueError(msg)
+            # An error class that takes other arguments (NumPy's UFuncTypeError): the
+            # built-in kind it is, so ``except TypeError`` still catches it.
+            kind = next(k for k in type(e).__mro__ if k in _WRAPPABLE)
+            return kind(msg)
