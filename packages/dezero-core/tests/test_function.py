@@ -289,3 +289,26 @@ def test_a_node_keeps_no_reference_to_its_output():
     assert r() is None and node.inputs[0] is z  # the output is gone, its node is not
     gc.collect()
     assert gc.collect() == 0
+
+
+def test_a_formula_that_raises_leaves_no_output_tied_to_its_node():
+    # The pass hands a node its output while the formula runs; when the formula raises,
+    # the node must not keep it (which would tie output and node in a cycle).
+    import gc
+
+    class Broken(Function):
+        def forward(self, v):
+            return v + 1
+
+        def backward(self, gy):
+            raise RuntimeError("broken formula")
+
+    x = dz.Variable(np.array([1.0]))
+    y = Broken()(x)
+    node = y.creator
+    with pytest.raises(RuntimeError, match="broken formula"):
+        y.backward()
+    assert node._y is None and node.outputs == []
+    gc.collect()
+    del y, node
+    assert gc.collect() == 0
