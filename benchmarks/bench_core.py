@@ -26,47 +26,23 @@ A, B = 0.999, 0.001
 
 
 # ---------------------------------------------------------------- per-op overhead
-def _dezero_chain() -> tuple[float, float]:
+def _array_operands() -> tuple[np.ndarray, np.ndarray]:
+    """A and B as shape-(1,) float32 arrays: every op then has a second, constant input,
+    as ``x * w`` with an array ``w`` has (no scalar-operand nodes)."""
+    return np.full(1, A, np.float32), np.full(1, B, np.float32)
+
+
+def _dezero_chain(a: float | np.ndarray = A, b: float | np.ndarray = B) -> tuple[float, float]:
     """Seconds for forward and backward of the chain (2 ops per iteration)."""
     x = Variable(np.ones(1, np.float32))
     y = x
     t0 = time.perf_counter()
     for _ in range(CHAIN):
-        y = y * A + B
-    t1 = time.perf_counter()
-    y.backward()
-    t2 = time.perf_counter()
-    assert x.grad is not None and x.grad.dtype == np.float32
-    return t1 - t0, t2 - t1
-
-
-def _dezero_chain_arrays() -> tuple[float, float]:
-    """The chain with array operands (shape (1,) float32) instead of Python scalars: every
-    op then has a second, constant input, as ``x * w`` with an array ``w`` has."""
-    a, b = np.full(1, A, np.float32), np.full(1, B, np.float32)
-    x = Variable(np.ones(1, np.float32))
-    y = x
-    t0 = time.perf_counter()
-    for _ in range(CHAIN):
         y = y * a + b
     t1 = time.perf_counter()
     y.backward()
     t2 = time.perf_counter()
     assert x.grad is not None and x.grad.dtype == np.float32
-    return t1 - t0, t2 - t1
-
-
-def _floor_chain_arrays() -> tuple[float, float]:
-    a, b = np.full(1, A, np.float32), np.full(1, B, np.float32)
-    y = np.ones(1, np.float32)
-    t0 = time.perf_counter()
-    for _ in range(CHAIN):
-        y = y * a + b
-    t1 = time.perf_counter()
-    g = np.ones(1, np.float32)
-    for _ in range(CHAIN):
-        g = g * a
-    t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
 
@@ -88,16 +64,16 @@ def _dezero_no_grad() -> float:
     return time.perf_counter() - t0
 
 
-def _floor_chain() -> tuple[float, float]:
+def _floor_chain(a: float | np.ndarray = A, b: float | np.ndarray = B) -> tuple[float, float]:
     """The same chain in plain NumPy: a forward loop, then the hand-written backward loop."""
     y = np.ones(1, np.float32)
     t0 = time.perf_counter()
     for _ in range(CHAIN):
-        y = y * A + B
+        y = y * a + b
     t1 = time.perf_counter()
     g = np.ones(1, np.float32)
     for _ in range(CHAIN):
-        g = g * A  # d(y * A + B)/dy: the add passes the gradient through unchanged
+        g = g * a  # d(y * a + b)/dy: the add passes the gradient through unchanged
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
@@ -113,14 +89,15 @@ def _median_spread(values: list[float]) -> str:
 def bench_overhead() -> dict[str, float]:
     keys = ("ffwd", "fbwd", "dfwd", "dbwd", "dng", "gfwd", "gbwd", "afwd", "abwd", "xfwd", "xbwd")
     rows: dict[str, list[float]] = {k: [] for k in keys}
-    _dezero_chain(), _floor_chain(), _dezero_chain_arrays(), _floor_chain_arrays()  # warm-up
+    arrays = _array_operands()
+    _dezero_chain(), _floor_chain(), _dezero_chain(*arrays), _floor_chain(*arrays)  # warm-up
     for _ in range(PAIRS):  # alternate, so machine noise hits both sides alike
         ffwd, fbwd = _floor_chain()
         dfwd, dbwd = _dezero_chain()
         dng = _dezero_no_grad()
         gfwd, gbwd = _dezero_chain_gc_off()
-        afwd, abwd = _floor_chain_arrays()
-        xfwd, xbwd = _dezero_chain_arrays()
+        afwd, abwd = _floor_chain(*arrays)
+        xfwd, xbwd = _dezero_chain(*arrays)
         for k, v in zip(keys, (ffwd, fbwd, dfwd, dbwd, dng, gfwd, gbwd, afwd, abwd, xfwd, xbwd)):
             rows[k].append(_us_per_op(v))
     ftot = [a + b for a, b in zip(rows["ffwd"], rows["fbwd"])]
