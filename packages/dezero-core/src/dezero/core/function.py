@@ -24,6 +24,7 @@ _ref = weakref.ref
 _flag_tuples: dict[tuple[bool, ...], tuple[bool, ...]] = {}
 _shared = _flag_tuples.setdefault
 _new_variable = object.__new__
+_NOTHING: list[Any] = []  # the inputs and flags of a call that records no graph (never filled)
 
 
 class Function:
@@ -70,36 +71,42 @@ class Function:
             # what that graph's backward needs (inputs, shapes saved by forward). A copy
             # becomes the new node instead, so ``f = Square(); f(a); f(b)`` is safe.
             return self._fresh()(*inputs)
-        if not Config.enable_backprop:
-            return self._call_unrecorded(inputs)
-        vs = []
         xs = []
-        flags = []
         needs = False
         gen = 0
-        for x in inputs:
-            if not isinstance(x, Variable):
-                # A constant: raw data that needs no gradient (see variable._const). A NumPy
-                # scalar stays a scalar, not a 0-d host array: CuPy takes scalars as operands
-                # but rejects any numpy.ndarray, so ``gpu_x * np.float32(2)`` must see a scalar.
-                v = _new_variable(Variable)
-                v.data = x
-                v.name = None
-                v.grad = None
-                v.creator = None
-                v.generation = 0
-                v.requires_grad = False
-                x = v
-                flags.append(False)
-            elif x.requires_grad:
-                needs = True
-                if x.generation > gen:
-                    gen = x.generation
-                flags.append(True)
-            else:
-                flags.append(False)
-            vs.append(x)
-            xs.append(x.data)
+        if not Config.enable_backprop:
+            # No graph to record (no_grad(), a backward pass without create_graph): the
+            # forward on raw data; no constant is wrapped and nothing is kept.
+            vs = flags = _NOTHING
+            for x in inputs:
+                xs.append(x.data if isinstance(x, Variable) else x)
+        else:
+            vs = []
+            flags = []
+            for x in inputs:
+                if not isinstance(x, Variable):
+                    # A constant: raw data that needs no gradient (see variable._const). A
+                    # NumPy scalar stays a scalar, not a 0-d host array: CuPy takes scalars
+                    # as operands but rejects any numpy.ndarray, so ``gpu_x * np.float32(2)``
+                    # must see a scalar.
+                    v = _new_variable(Variable)
+                    v.data = x
+                    v.name = None
+                    v.grad = None
+                    v.creator = None
+                    v.generation = 0
+                    v.requires_grad = False
+                    x = v
+                    flags.append(False)
+                elif x.requires_grad:
+                    needs = True
+                    if x.generation > gen:
+                        gen = x.generation
+                    flags.append(True)
+                else:
+                    flags.append(False)
+                vs.append(x)
+                xs.append(x.data)
         if len(xs) > 1:  # one device for all; inputs of host types only need no check
             for d in xs:
                 if type(d) not in _PLAIN_TYPES:
@@ -130,36 +137,6 @@ class Function:
             o.creator = None
             o.generation = 0
             o.requires_grad = False
-        return o
-
-    def _call_unrecorded(self, inputs: tuple[Any, ...]) -> Any:
-        """``__call__`` when no graph is recorded (``no_grad``, a backward pass without
-        ``create_graph``): the forward on raw data, outputs that need no gradient, and
-        nothing kept, so no constant is wrapped and no input is remembered."""
-        xs = []
-        for x in inputs:
-            xs.append(x.data if isinstance(x, Variable) else x)
-        if len(xs) > 1:  # one device for all; inputs of host types only need no check
-            for d in xs:
-                if type(d) not in _PLAIN_TYPES:
-                    self._check_devices(xs)
-                    break
-        try:
-            y = self.forward(*xs)
-        except _WRAPPABLE as e:
-            raise self._wrap_error(e, inputs) from e
-        if type(y) is tuple:
-            outputs = [_const(d) for d in y]
-            return outputs[0] if len(outputs) == 1 else outputs
-        if type(y) is not np.ndarray and isinstance(y, np.generic):
-            y = np.asarray(y)
-        o = _new_variable(Variable)
-        o.data = y
-        o.name = None
-        o.grad = None
-        o.creator = None
-        o.generation = 0
-        o.requires_grad = False
         return o
 
     def _link_many(
