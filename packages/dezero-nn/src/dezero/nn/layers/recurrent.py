@@ -1,4 +1,4 @@
-"""Recurrent layers: RNN and LSTM, holding their hidden state between calls."""
+"""Recurrent layers: RNN, LSTM and GRU, holding their hidden state between calls."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dezero.nn.layers._util import check_size
 from dezero.nn.layers.layer import Layer
 from dezero.nn.layers.linear import Linear
 
-__all__ = ["RNN", "LSTM"]
+__all__ = ["RNN", "LSTM", "GRU"]
 
 
 class RNN(Layer):
@@ -83,4 +83,54 @@ class LSTM(Layer):
         c = i * u if self.c is None else f * self.c + i * u
         self.c = c
         self.h = o * F.tanh(c)
+        return self.h
+
+
+class GRU(Layer):
+    """Gated recurrent unit (Cho et al., 2014) as PyTorch's ``torch.nn.GRU`` defines it; gates
+    computed by two fused ``Linear`` layers of size ``3 * hidden``.
+
+    With ``gx = x2h(x)`` and ``gh = h2h(h)`` (``h = 0`` at the first step, so ``gh`` is then
+    ``h2h.b``), split along the output axis into blocks ``_r``, ``_z``, ``_n``:
+
+        r = sigmoid(gx_r + gh_r)
+        z = sigmoid(gx_z + gh_z)
+        n = tanh(gx_n + r * gh_n)
+        h' = (1 - z) * n + z * h
+
+    The gate blocks of ``x2h.W`` / ``h2h.W`` (and of ``x2h.b`` / ``h2h.b``) along the output
+    axis are, in order: reset, update, new (candidate), as in PyTorch's ``weight_ih_l0`` /
+    ``weight_hh_l0`` (which are stored transposed). ``h2h`` has a bias because the reset gate
+    scales the whole hidden part of ``n``, bias included.
+
+    Args:
+        hidden_size: size of ``h``.
+        in_size: input size (inferred on the first call when None).
+        dtype: dtype of the weights.
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None,
+                 dtype: Any = np.float32) -> None:
+        super().__init__()
+        check_size("GRU", "hidden_size", hidden_size)
+        self.hidden_size = int(hidden_size)
+        H = self.hidden_size
+        self.x2h = Linear(3 * H, in_size=in_size, dtype=dtype)
+        self.h2h = Linear(3 * H, in_size=H, dtype=dtype)
+        self.h: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget ``h`` (start a new sequence)."""
+        self.h = None
+
+    def forward(self, x: Any) -> Variable:
+        H = self.hidden_size
+        gx = self.x2h(x)
+        h = self.h
+        # h = 0 at the first step: h2h(0) is its bias alone, which still reaches the gates.
+        gh = self.h2h.b if h is None else self.h2h(h)
+        r = F.sigmoid(gx[:, :H] + gh[..., :H])
+        z = F.sigmoid(gx[:, H:2 * H] + gh[..., H:2 * H])
+        n = F.tanh(gx[:, 2 * H:] + r * gh[..., 2 * H:])
+        self.h = (1 - z) * n if h is None else (1 - z) * n + z * h
         return self.h
