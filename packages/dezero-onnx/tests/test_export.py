@@ -248,6 +248,26 @@ def test_embed_id(tmp_path):
     _check(model, ids, run, tmp_path)
 
 
+
+class _GRUTagger(Model):
+    """A GRU unrolled over a fixed number of steps (the export traces one sequence)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = L.GRU(4)
+        self.fc = L.Linear(2)
+        self.rnn.h2h.b.data = _x(12, seed=5)  # non-zero: the bias inside r * (...) is exported
+
+    def forward(self, x):
+        self.rnn.reset_state()
+        for t in range(x.shape[1]):
+            h = self.rnn(x[:, t])
+        return self.fc(h)
+
+
+def test_gru_unrolled(tmp_path):
+    _check(_GRUTagger(), _x(EXPORT_BATCH, 5, 6), _x(RUN_BATCH, 5, 6, seed=1), tmp_path)
+
 # ---------------------------------------------------------------------------- models
 def _cnn():
     return Sequential(
