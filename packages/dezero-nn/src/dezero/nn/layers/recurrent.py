@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -127,8 +127,9 @@ class GRU(Layer):
         H = self.hidden_size
         gx = self.x2h(x)
         h = self.h
-        # h = 0 at the first step: h2h(0) is its bias alone, which still reaches the gates.
-        gh = self.h2h.b if h is None else self.h2h(h)
+        # h = 0 at the first step: h2h(0) is its bias alone, which still reaches the gates
+        # (h2h is built with a bias, so b is a Parameter here).
+        gh = cast(Variable, self.h2h.b) if h is None else self.h2h(h)
         r = F.sigmoid(gx[:, :H] + gh[..., :H])
         z = F.sigmoid(gx[:, H:2 * H] + gh[..., H:2 * H])
         n = F.tanh(gx[:, 2 * H:] + r * gh[..., 2 * H:])
