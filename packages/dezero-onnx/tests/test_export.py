@@ -103,6 +103,9 @@ CASES = {
     "elu": (lambda m, x: F.elu(x, 0.7), {}, (4,), False),
     "gelu": (lambda m, x: F.gelu(x * 3.0), {}, (4,), False),
     "softplus": (lambda m, x: F.softplus(x), {}, (4,), False),
+    "silu": (lambda m, x: F.silu(x * 3.0), {}, (4,), False),
+    "huber_loss_none": (lambda m, x: F.huber_loss(x, m.w, delta=0.5, reduction="none"),
+                        {"w": P["w4"]}, (4,), False),
     "softmax": (lambda m, x: F.softmax(x * 3.0), {}, (4,), False),
     "softmax_axis_last": (lambda m, x: F.softmax(x, axis=2), {}, (2, 4), False),
     "log_softmax": (lambda m, x: F.log_softmax(x * 3.0), {}, (4,), False),
@@ -277,11 +280,21 @@ def _cnn():
     )
 
 
+def _cnn_layers():
+    # The pooling / flatten / layer-norm layers: compositions of converted Functions.
+    ln = L.LayerNorm(64)  # 4 channels x 4 x 4 after MaxPool2d(2) on 8 x 8
+    ln.gamma.data = _x(64, seed=30) + 1.0
+    ln.beta.data = _x(64, seed=31)
+    return Sequential(L.Conv2d(4, 3, pad=1), L.MaxPool2d(2), F.silu,
+                      L.AvgPool2d(3, stride=1, pad=1), L.Flatten(), ln, L.Linear(5))
+
+
 MODELS = {
     "mlp": (lambda: MLP((30, 20, 10)), (12,)),
     "mlp_relu": (lambda: MLP((16, 4), activation=F.relu), (7,)),
     "sequential": (lambda: Sequential(L.Linear(16), F.tanh, L.Linear(8), F.softmax), (5,)),
     "cnn": (_cnn, (1, 12, 12)),
+    "cnn_layers": (_cnn_layers, (2, 8, 8)),
     "vgg16": (lambda: VGG16(n_classes=10, fc_size=32), (3, 32, 32)),
     "resnet18": (lambda: ResNet18(n_classes=10), (3, 32, 32)),
     "resnet34": (lambda: ResNet34(n_classes=10), (3, 32, 32)),

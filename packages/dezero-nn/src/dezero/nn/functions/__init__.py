@@ -29,6 +29,7 @@ from dezero.nn.functions.activation import (
     log_softmax,
     relu,
     sigmoid,
+    silu,
     softmax,
     softplus,
 )
@@ -46,6 +47,7 @@ from dezero.nn.functions.connection import embed_id, linear
 from dezero.nn.functions.conv import col2im, conv2d, deconv2d, im2col
 from dezero.nn.functions.loss import (
     binary_cross_entropy,
+    huber_loss,
     mean_squared_error,
     sigmoid_cross_entropy,
     softmax_cross_entropy,
@@ -63,9 +65,10 @@ __all__ = [
     "average",
     # activation
     "sigmoid", "relu", "leaky_relu", "softmax", "log_softmax", "elu", "gelu", "softplus",
+    "silu",
     # loss, metric
     "mean_squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy",
-    "binary_cross_entropy", "accuracy",
+    "binary_cross_entropy", "huber_loss", "accuracy",
     # connection, convolution, pooling
     "linear", "embed_id", "conv2d", "deconv2d", "im2col", "col2im", "pooling",
     "average_pooling",

@@ -1,4 +1,5 @@
-"""Activation functions: sigmoid, relu, leaky_relu, softmax, log_softmax, elu, gelu, softplus."""
+"""Activation functions: sigmoid, relu, leaky_relu, softmax, log_softmax, elu, gelu, softplus,
+silu."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 
 from dezero.core import Function, Variable, get_array_module
 from dezero.core.ops import exp, sum, tanh
-from dezero.core.variable import _const
+from dezero.core.variable import _const, as_variable
 
 __all__ = [
     "sigmoid", "relu", "leaky_relu", "tanh", "softmax", "log_softmax", "elu", "gelu", "softplus",
+    "silu",
 ]
 
 
@@ -230,6 +232,26 @@ def softplus(x: Any) -> Variable:
         array([0.6931, 1.3863])
     """
     return Softplus()(x)
+
+
+def silu(x: Any) -> Variable:
+    """SiLU (also called swish) ``x * sigmoid(x)``, element-wise (PyTorch's ``SiLU``).
+
+    Composed of differentiable ops, so it can be differentiated any number of times (and
+    exports to ONNX as ``Sigmoid`` and ``Mul``).
+
+    Args:
+        x: a Variable or array.
+
+    Returns:
+        A Variable of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.silu(np.array([0.0, 1.0, -1.0])).data.round(4)
+        array([ 0.    ,  0.7311, -0.2689])
+    """
+    x = as_variable(x)
+    return x * sigmoid(x)
 
 
 # ---------------------------------------------------------------------------- softmax

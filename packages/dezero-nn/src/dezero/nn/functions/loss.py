@@ -1,10 +1,11 @@
-"""Loss functions: mean squared error, softmax / sigmoid / binary cross-entropy.
+"""Loss functions: mean squared error, Huber, softmax / sigmoid / binary cross-entropy.
 
 Where DeZero defines a loss, the default is DeZero's meaning: the loss summed over each
 sample and divided by the batch size ``len(x)`` (``reduction="batchmean"``). The
 ``reduction=`` keyword offers PyTorch's alternatives: ``"mean"`` (over every element),
 ``"sum"`` and ``"none"`` (elementwise, or one value per sample for
-``softmax_cross_entropy``).
+``softmax_cross_entropy``). ``huber_loss``, which DeZero lacks, defaults to PyTorch's
+``"mean"``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from dezero.nn.functions._labels import (
     target_like,
 )
 from dezero.nn.functions.activation import log_softmax, sigmoid, softmax
+from dezero.nn.functions.array import clip
 
 __all__ = [
     "mean_squared_error", "softmax_cross_entropy", "sigmoid_cross_entropy",
-    "binary_cross_entropy",
+    "binary_cross_entropy", "huber_loss",
 ]
 
 def _divisor(reduction: str, shape: tuple[int, ...]) -> int | None:
@@ -99,7 +101,13 @@ def mean_squared_error(x0: Any, x1: Any, reduction: str = "batchmean") -> Variab
         2.0
     """
     check_reduction("mean_squared_error", reduction)
-    s0, s1 = _shape(x0), _shape(x1)
+    s0 = _shape(x0)
+    _check_target_shape("mean_squared_error", s0, _shape(x1))
+    check_not_empty("mean_squared_error", "x0", s0)
+    return MeanSquaredError(_divisor(reduction, s0))(x0, x1)
+
+
+def _check_target_shape(fname: str, s0: tuple[int, ...], s1: tuple[int, ...]) -> None:
     if s1 != s0:
         try:
             fits = np.broadcast_shapes(s0, s1) == s0
@@ -107,11 +115,53 @@ def mean_squared_error(x0: Any, x1: Any, reduction: str = "batchmean") -> Variab
             fits = False
         if not fits:
             raise ValueError(
-                f"mean_squared_error: x0 and x1 must have the same shape (or x1 one that "
+                f"{fname}: x0 and x1 must have the same shape (or x1 one that "
                 f"broadcasts to x0's), got {s0} and {s1}"
             )
-    check_not_empty("mean_squared_error", "x0", s0)
-    return MeanSquaredError(_divisor(reduction, s0))(x0, x1)
+
+
+# ---------------------------------------------------------------------------- Huber
+def huber_loss(x0: Any, x1: Any, delta: float = 1.0, reduction: str = "mean") -> Variable:
+    """Huber loss (PyTorch's ``HuberLoss``): quadratic for small errors, linear for large.
+
+    With ``d = x0 - x1``, each element's loss is ``0.5 * d**2`` where ``|d| <= delta`` and
+    ``delta * (|d| - 0.5 * delta)`` elsewhere (``delta`` times ``smooth_l1``). The
+    gradient is ``d`` clipped to ``[-delta, delta]``.
+
+    DeZero has no Huber loss, so the default reduction is PyTorch's ``"mean"`` over every
+    element (the other losses default to DeZero's ``"batchmean"``).
+
+    Args:
+        x0: predictions, any shape.
+        x1: targets of ``x0``'s shape, or one that broadcasts to it (``(D,)`` against
+            ``(N, D)``); a broadcast that would grow ``x0`` is refused.
+        delta: where the loss turns from quadratic to linear; positive.
+        reduction: ``"mean"`` (the default), ``"batchmean"`` (the sum over each sample,
+            averaged over the first axis), ``"sum"`` or ``"none"`` (elementwise).
+
+    Returns:
+        A 0-d Variable (``x0``'s shape for ``"none"``).
+
+    Examples:
+        >>> float(F.huber_loss(np.array([0.0, 3.0]), np.array([0.5, 0.0])).data)  # (0.125+2.5)/2
+        1.3125
+    """
+    check_reduction("huber_loss", reduction)
+    if isinstance(delta, bool) or not isinstance(delta, (int, float, np.integer, np.floating)) \
+            or not delta > 0 or not np.isfinite(delta):
+        raise ValueError(f"huber_loss: delta must be a positive finite number, got {delta!r}")
+    s0 = _shape(x0)
+    _check_target_shape("huber_loss", s0, _shape(x1))
+    check_not_empty("huber_loss", "x0", s0)
+    delta = float(delta)
+    d = as_variable(x0) - x1
+    q = clip(d, -delta, delta)  # the gradient; equal to d in the quadratic zone
+    loss = q * (d - 0.5 * q)  # 0.5 d^2 inside, delta (|d| - delta / 2) outside
+    divisor = _divisor(reduction, s0)
+    if divisor is None:
+        return loss
+    total = sum(loss)
+    return total if divisor == 1 else total / float(divisor)
 
 
 # ---------------------------------------------------------------------------- softmax CE
