@@ -32,7 +32,7 @@ class _Pool2d(Layer):
 
 class MaxPool2d(_Pool2d):
     """2-d max pooling over ``(N, C, H, W)`` input; a layer over
-    [`pooling`][dezero.nn.functions.pooling]. It holds no parameters.
+    [`pooling`][dezero.nn.functions.pooling.pooling]. It holds no parameters.
 
     Args:
         kernel_size: an int or a pair ``(kh, kw)``.
