@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dezero.core import Parameter, Variable
+from dezero.core import Parameter, Variable, as_variable
 from dezero.core import backend as _backend
 from dezero.nn import weights as _weights
 
@@ -46,6 +46,9 @@ class Layer:
 
     _children: dict[str, None]  # registered Parameter and Layer attributes, in order
     _states: dict[str, None]  # attributes registered with register_state
+    # Attributes holding a Variable of per-sequence state (a recurrent layer's ``h``): moved
+    # with the layer by to_device, as constants, and never saved.
+    _carried: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         # A dict used as an ordered set: deterministic order, unlike DeZero's set.
@@ -153,6 +156,13 @@ class Layer:
             p.to_device(dev)
         for _, layer, s in self._named_states():
             object.__setattr__(layer, s, _backend.to_device(getattr(layer, s), dev))
+        for _, layer in self.named_layers():
+            for s in layer._carried:
+                v = getattr(layer, s)
+                if v is not None:
+                    # The state goes along as a constant: the steps before the move stay
+                    # where they ran, so a backward pass stops here (as after unchain()).
+                    object.__setattr__(layer, s, as_variable(_backend.to_device(v.data, dev)))
         return self
 
     # ---- state -----------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Recurrent layers: RNN, LSTM and GRU, holding their hidden state between calls."""
+"""Recurrent layers: RNN, LSTM and GRU, holding their hidden state between calls.
+
+The state moves with the layer (``to_gpu``, ``to_cpu``, ``to_device``) as a constant: the
+next step runs on the new device, and a backward pass stops at the move. It is never saved
+with the weights.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ class RNN(Layer):
         hidden_size: size of ``h``.
         in_size: input size (inferred on the first call when None).
     """
+
+    _carried = ("h",)
 
     def __init__(self, hidden_size: int, in_size: int | None = None,
                  dtype: Any = np.float32) -> None:
@@ -54,6 +61,8 @@ class LSTM(Layer):
         hidden_size: size of ``h`` and ``c``.
         in_size: input size (inferred on the first call when None).
     """
+
+    _carried = ("h", "c")
 
     def __init__(self, hidden_size: int, in_size: int | None = None,
                  dtype: Any = np.float32) -> None:
@@ -108,6 +117,8 @@ class GRU(Layer):
         in_size: input size (inferred on the first call when None).
         dtype: dtype of the weights.
     """
+
+    _carried = ("h",)
 
     def __init__(self, hidden_size: int, in_size: int | None = None,
                  dtype: Any = np.float32) -> None:
