@@ -79,3 +79,17 @@ def test_isolated_backends_holds_only_what_it_is_given_and_restores_the_registry
             assert type(backend.to_cpu(a)) is np.ndarray
             raise RuntimeError("boom")
     assert backend._backends == before
+
+
+def test_host_gpu_keeps_the_device_through_a_sum_and_its_backward():
+    # sum's gradient is broadcast back to the input's shape: the pretend GPU's broadcast
+    # must keep the device (NumPy's view drops the subclass), as CuPy's does.
+    from dezero.core import Variable
+    from dezero.core.backend import device_of, using_device
+    from dezero.core.testing import HostGPUBackend, isolated_backends
+
+    with isolated_backends(HostGPUBackend(devices=2)), using_device("cuda:1"):
+        x = Variable(np.arange(6.0).reshape(2, 3)).to_gpu("cuda:1")
+        (x * x).sum().backward()
+        assert device_of(x.grad.data) == "cuda:1"
+        np.testing.assert_array_equal(np.asarray(x.grad.data), 2 * np.arange(6.0).reshape(2, 3))

@@ -257,6 +257,10 @@ class _HostGPUModule(types.ModuleType):
             return a.astype(a.dtype if dtype is None else dtype, copy=copy)
         return self._backend._place(np.array(a, dtype))
 
+    def broadcast_to(self, a: Any, shape: Any) -> Any:
+        # NumPy's view drops the subclass (and so the device) unless asked to keep it.
+        return np.broadcast_to(a, shape, subok=True)
+
 
 @contextlib.contextmanager
 def isolated_backends(*backends: _backend.Backend) -> Iterator[None]:
